@@ -1,0 +1,101 @@
+"""Scoring one answer against its gold record, and summarising many. Pure functions."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from eval.gold import GoldItem
+
+_ARTICLES = re.compile(r"\b(a|an|the)\b")
+
+
+def normalize_answer(text: str) -> str:
+    """SQuAD-style: lower case, curly quotes straightened, punctuation and articles removed."""
+    text = text.lower().replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    text = re.sub(r"\[\d+\]", " ", text)
+    text = "".join(" " if ch in string.punctuation else ch for ch in text)
+    return " ".join(_ARTICLES.sub(" ", text).split())
+
+
+def answer_match(answer: str, gold: Sequence[str]) -> bool:
+    norm = f" {normalize_answer(answer)} "
+    return any(f" {normalize_answer(g)} " in norm for g in gold if normalize_answer(g))
+
+
+def token_f1(answer: str, gold: Sequence[str]) -> float:
+    pred = normalize_answer(answer).split()
+    best = 0.0
+    for g in gold:
+        ref = normalize_answer(g).split()
+        common = sum((Counter(pred) & Counter(ref)).values())
+        if not pred or not ref or not common:
+            continue
+        p, r = common / len(pred), common / len(ref)
+        best = max(best, 2 * p * r / (p + r))
+    return best
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.replace("’", "'").replace("“", '"').replace("”", '"').split()).lower()
+
+
+def holds_evidence(text: str, evidence: Sequence[str]) -> bool:
+    """The passage contains a gold evidence quote, or the quote contains the (sentence-sized) passage."""
+    t = _squash(text)
+    for e in evidence:
+        q = _squash(e)
+        if q and (q in t or (len(t) >= 30 and t in q)):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Span:
+    source: str
+    text: str
+
+
+def _base(source: str) -> str:
+    return source.rsplit("/", 1)[-1]
+
+
+def is_evidence_hit(span: Span, item: GoldItem) -> bool:
+    """A retrieved passage from a gold source that contains the evidence."""
+    return _base(span.source) in {_base(s) for s in item.sources} and holds_evidence(span.text, item.evidence)
+
+
+def score_retrieval(retrieved: Sequence[Span], item: GoldItem, k: int) -> dict[str, float]:
+    rank = next((i for i, s in enumerate(retrieved) if is_evidence_hit(s, item)), None)
+    return {
+        f"hit@{k}": float(rank is not None and rank < k),
+        "mrr": 0.0 if rank is None else 1.0 / (rank + 1),
+    }
+
+
+def score_citations(citations: Sequence[Span], item: GoldItem) -> dict[str, float | None]:
+    """Precision: share of citations whose passage holds gold evidence or comes from a gold source.
+    Recall: 1 when at least one citation is a gold-source passage holding the evidence (the answer
+    points at its proof), else 0. Both undefined for an answer without citations / gold evidence."""
+    if not citations:
+        return {"citation_precision": None, "citation_recall": 0.0 if item.answerable else None}
+    gold_sources = {_base(s) for s in item.sources}
+    good = [c for c in citations if holds_evidence(c.text, item.evidence) or _base(c.source) in gold_sources]
+    recall = float(any(is_evidence_hit(c, item) for c in citations)) if item.answerable else None
+    return {"citation_precision": len(good) / len(citations), "citation_recall": recall}
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    vals = sorted(v for v in values if v is not None)
+    if not vals:
+        return None
+    idx = min(len(vals) - 1, max(0, round(q / 100 * (len(vals) - 1))))
+    return vals[idx]
+
+
+def mean(values: Sequence[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None

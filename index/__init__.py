@@ -1,0 +1,1 @@
+"""Ingestion: load documents, chunk them with exact spans, embed, and keep them in Chroma."""

@@ -1,0 +1,160 @@
+"""One indexing run: load → chunk → embed what is new → write, with a lock and a summary.
+
+Idempotent by construction: chunk ids are content hashes, a file whose stored chunks are complete
+for its current hash is skipped without being chunked or embedded, and a run killed at any point
+is finished by the next one (missing ids are added, stale ones removed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from index.chunk import Chunker
+from index.embed import Embedder
+from index.load import CorpusError, list_files, load_documents
+from index.store import ChromaStore, IncompatibleStoreError, StoreInfo
+from index.types import Chunk, Document, Skipped
+
+Progress = Callable[[int, int, str], None]  # (files done, files total, current file)
+
+
+@dataclass
+class IndexSummary:
+    files_seen: int = 0
+    files_indexed: int = 0
+    files_unchanged: int = 0
+    files_skipped: int = 0
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    chunks_added: int = 0
+    chunks_unchanged: int = 0
+    chunks_removed: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    store: str = ""
+    rebuilt: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def _noop(done: int, total: int, name: str) -> None:
+    del done, total, name
+
+
+def index_corpus(
+    corpus: Path,
+    store: ChromaStore,
+    embedder: Embedder,
+    chunker: Chunker,
+    *,
+    max_file_bytes: int,
+    batch_size: int = 64,
+    rebuild: bool = False,
+    progress: Progress = _noop,
+) -> IndexSummary:
+    started = time.perf_counter()
+    summary = IndexSummary(store=store.location)
+    files = list_files(corpus)
+    if not files:
+        raise CorpusError(f"The folder {corpus} holds no files to index.")
+
+    wanted = StoreInfo(embedder.name, _dim(embedder), chunker.settings.fingerprint())
+    if store.exists() and rebuild:
+        store.drop()
+        summary.rebuilt = True
+    if store.exists():
+        have = store.info()
+        if have is not None and have != wanted:
+            raise IncompatibleStoreError(_mismatch(store.location, have, wanted))
+    else:
+        store.create(wanted)
+
+    states = store.file_states()
+    kept_sources: set[str] = set()
+    by_hash: dict[str, str] = {}
+    writer = _BatchWriter(store, embedder, batch_size)
+    total = len(files)
+    for done, item in enumerate(load_documents(corpus, max_file_bytes), start=1):
+        progress(done, total, item.source)
+        summary.files_seen += 1
+        if isinstance(item, Document) and item.doc_hash in by_hash:
+            item = Skipped(item.source, f"same content as {by_hash[item.doc_hash]}")
+        if isinstance(item, Skipped):
+            summary.files_skipped += 1
+            summary.skipped.append({"source": item.source, "reason": item.reason})
+            continue
+        by_hash[item.doc_hash] = item.source
+        kept_sources.add(item.source)
+        state = states.get(item.source)
+        if state is not None and state.is_complete_for(item.doc_hash):
+            summary.files_unchanged += 1
+            summary.chunks_unchanged += len(state.ids)
+            continue
+        chunks = list(chunker.chunk(item))
+        old_ids = state.ids if state else set()
+        new = [c for c in chunks if c.id not in old_ids]
+        kept = [c for c in chunks if c.id in old_ids]
+        writer.add(new, n_chunks=len(chunks))
+        writer.flush()
+        store.set_file_meta(kept, n_chunks=len(chunks))
+        stale = old_ids - {c.id for c in chunks}
+        store.delete(sorted(stale))
+        summary.files_indexed += 1
+        summary.chunks_added += len(new)
+        summary.chunks_unchanged += len(kept)
+        summary.chunks_removed += len(stale)
+
+    for source, state in states.items():
+        if source not in kept_sources:
+            store.delete(sorted(state.ids))
+            summary.chunks_removed += len(state.ids)
+    if summary.chunks_added or summary.chunks_removed or summary.rebuilt:
+        store.bump_generation()
+    summary.chunks_total = store.count()
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
+
+
+class _BatchWriter:
+    """Embeds and writes chunks in fixed-size batches, so memory does not grow with a file's size."""
+
+    def __init__(self, store: ChromaStore, embedder: Embedder, batch_size: int):
+        self.store, self.embedder, self.batch_size = store, embedder, batch_size
+        self._pending: list[Chunk] = []
+        self._n_chunks = 0
+
+    def add(self, chunks: Iterable[Chunk], n_chunks: int) -> None:
+        self._n_chunks = n_chunks
+        for chunk in chunks:
+            self._pending.append(chunk)
+            if len(self._pending) >= self.batch_size:
+                self.flush()
+
+    def flush(self) -> None:
+        if self._pending:
+            vectors = self.embedder.embed([c.text for c in self._pending])
+            self.store.add(self._pending, np.asarray(vectors), n_chunks=self._n_chunks)
+            self._pending = []
+
+
+def _dim(embedder: Embedder) -> int:
+    if not embedder.dim:
+        embedder.embed(["probe"])
+    return embedder.dim
+
+
+def _mismatch(location: str, have: StoreInfo, wanted: StoreInfo) -> str:
+    diffs = []
+    if have.embed_model != wanted.embed_model or have.dim != wanted.dim:
+        diffs.append(f"embedding model {have.embed_model} ({have.dim}-d), now {wanted.embed_model} ({wanted.dim}-d)")
+    if have.chunker != wanted.chunker:
+        diffs.append(f"chunking {have.chunker}, now {wanted.chunker}")
+    return (
+        f"The index at {location} was built with {'; '.join(diffs)}. "
+        "Rebuild it with `rag index --rebuild`, or choose another --store."
+    )

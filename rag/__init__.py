@@ -1,0 +1,1 @@
+"""Answering: retrieve evidence, generate a cited answer, verify the citations, refuse when silent."""

@@ -1,0 +1,190 @@
+"""Citation handling as pure functions: parse [n] markers, map them to passages, verify support.
+
+A claim (one sentence of the answer) is supported by a passage when the passage contains at least
+`min_coverage` of the claim's content terms (stemmed, prefix-tolerant: Belarus ~ Belarusian) and
+every number the claim states. A marker pointing at no passage is removed; a claim whose cited
+passage fails the check is re-attributed to a passage that passes it, or dropped. Markers in the
+returned text are renumbered 1..m in order of first appearance, matching the citation list.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.text import normalize, sentence_spans, terms, terms_match
+from rag.types import Citation, Passage
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+
+
+@dataclass(frozen=True)
+class Claim:
+    text: str  # the sentence without its markers
+    markers: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Verified:
+    text: str
+    citations: tuple[Citation, ...]
+    dropped: tuple[str, ...]  # claims removed as unsupported
+    notes: tuple[str, ...]  # what verification changed, for the record
+
+
+def parse_claims(answer: str) -> list[Claim]:
+    """Split an answer into sentences with the markers that follow or sit inside each one."""
+    answer = answer.strip()
+    claims: list[Claim] = []
+    spans = sentence_spans(answer)
+    for a, b in spans:
+        piece = answer[a:b]
+        # Markers written at the start of a sentence ("... missile. [1] Then ...") belong to the one before.
+        lead = _LEADING_MARKERS.match(piece)
+        if lead and claims:
+            prev = claims[-1]
+            claims[-1] = Claim(prev.text, prev.markers + _numbers_in(lead.group(0)))
+            piece = piece[lead.end() :]
+        markers = _numbers_in(" ".join(m.group(0) for m in MARKER.finditer(piece)))
+        text = MARKER.sub("", piece).strip()
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+        if text and re.search(r"\w", text):
+            claims.append(Claim(text, markers))
+        elif markers and claims:
+            prev = claims[-1]
+            claims[-1] = Claim(prev.text, prev.markers + markers)
+    return claims
+
+
+def _numbers_in(s: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", s))
+
+
+_NUMBER_WORDS = {
+    w: str(i)
+    for i, w in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+}
+_DISCOURSE = frozenset({"yes", "no", "not", "none", "nobody"})
+_YES_NO = re.compile(r"^\s*(is|was|are|were|did|do|does|has|have|had|can|could|will|would|should|may|might)\b", re.I)
+
+
+def _numbers(text: str) -> set[str]:
+    words = re.findall(r"[a-z]+", normalize(text))
+    found = {n.replace(",", "") for n in _NUMBER.findall(text)}
+    return found | {_NUMBER_WORDS[w] for w in words if w in _NUMBER_WORDS}
+
+
+def _canon(words: list[str]) -> set[str]:
+    return {_NUMBER_WORDS.get(w, w) for w in words}
+
+
+def _has(term: str, pool: set[str]) -> bool:
+    return term in pool or any(terms_match(term, p) for p in pool)
+
+
+def support(claim: str, passage_text: str, question: str = "") -> float:
+    """Share of the claim's new content terms (those not already in the question) found in the
+    passage; 0 if the claim states a number that neither the passage nor the question holds, or if
+    it only restates a wh-question without answering it."""
+    given = _canon(terms(question, parts=False))
+    pterms = _canon(terms(passage_text, parts=False))
+    claimed = _numbers(claim) - _numbers(question)
+    if claimed and not claimed & _numbers(passage_text):
+        return 0.0  # every number the claim adds is missing from the passage: "3 people" vs "two"
+    cterms = [t for t in dict.fromkeys(_NUMBER_WORDS.get(t, t) for t in terms(claim, parts=False)) if t not in _DISCOURSE]
+    new = [t for t in cterms if not _has(t, given)]
+    if not new:
+        # Restating a yes/no question is an answer ("Yes, the missile was Ukrainian"); restating
+        # "Who was the spokesperson?" is not.
+        if question and not _YES_NO.match(question):
+            return 0.0
+        new = cterms
+    if not new:
+        return 1.0
+    return sum(1 for t in new if _has(t, pterms)) / len(new)
+
+
+def verify(answer: str, passages: Sequence[Passage], min_coverage: float = 0.5, question: str = "") -> Verified:
+    by_number = {p.number: p for p in passages}
+    kept: list[tuple[str, list[int]]] = []
+    dropped: list[str] = []
+    notes: list[str] = []
+    for claim in parse_claims(answer):
+        valid = [n for n in dict.fromkeys(claim.markers) if n in by_number]
+        if len(valid) < len(set(claim.markers)):
+            notes.append(f"removed marker(s) pointing at no passage in: {claim.text!r}")
+        good = [n for n in valid if support(claim.text, by_number[n].text, question) >= min_coverage]
+        if not good:
+            # The union of the cited passages may support what no single one does.
+            union = " ".join(by_number[n].text for n in valid)
+            if valid and support(claim.text, union, question) >= min_coverage:
+                good = valid
+        if not good:
+            best = max(passages, key=lambda p: support(claim.text, p.text, question), default=None)
+            if best is not None and support(claim.text, best.text, question) >= min_coverage:
+                good = [best.number]
+                if valid:
+                    notes.append(f"re-attributed {claim.text!r} from {valid} to [{best.number}]")
+        if good:
+            kept.append((claim.text, good))
+        else:
+            dropped.append(claim.text)
+    return _render(kept, by_number, tuple(dropped), tuple(notes))
+
+
+def _render(
+    kept: list[tuple[str, list[int]]],
+    by_number: dict[int, Passage],
+    dropped: tuple[str, ...],
+    notes: tuple[str, ...],
+) -> Verified:
+    order: dict[int, int] = {}
+    parts: list[str] = []
+    for text, numbers in kept:
+        for n in numbers:
+            order.setdefault(n, len(order) + 1)
+        marks = "".join(f"[{order[n]}]" for n in numbers)
+        end = len(text.rstrip(".!?"))
+        parts.append(f"{text[:end]} {marks}{text[end:] or '.'}")
+    citations = tuple(
+        Citation(new, by_number[old].source, by_number[old].start, by_number[old].end, by_number[old].text)
+        for old, new in sorted(order.items(), key=lambda kv: kv[1])
+    )
+    return Verified(" ".join(parts), citations, dropped, notes)
+
+
+_WHO = re.compile(r"^\s*(who|whom|whose)\b|\bwhat(?:'s| is| was)? (?:the |his |her |their )?names?\b|\bname of\b", re.I)
+_HOW_MANY = re.compile(r"\bhow (many|much|far|long|old|big|large|high|close|near)\b|\bwhat (percentage|number|share)\b", re.I)
+_WHEN = re.compile(r"^\s*when\b|\b(what|which) (time|date|day|year|month|hour)\b|\bat what time\b", re.I)
+_TIME_WORDS = re.compile(
+    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|morning|afternoon|evening|night|noon|midnight|yesterday|today|"
+    r"tomorrow|week|month|year|years|days|hours|minutes|spring|summer|autumn|winter|earlier|later|ago|since)\b",
+    re.I,
+)
+
+
+def answers_question_type(question: str, answer: str) -> bool:
+    """A cheap check that the answer is the kind of thing asked for: a name the question does not
+    already hold for "who", a number for "how many", a time for "when". Other questions pass."""
+    plain = MARKER.sub("", answer)
+    if _WHO.search(question):
+        asked = {w.lower() for w in re.findall(r"\w+", question)}
+        names = [w for w in re.findall(r"\b[A-Z][\w’'-]*", plain) if w.lower() not in asked | _OPENERS]
+        return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
+    if _HOW_MANY.search(question):
+        return bool(_numbers(plain) or re.search(r"\b(no|none|dozens|hundreds|thousands|several|few)\b", plain, re.I))
+    if _WHEN.search(question):
+        return bool(_numbers(plain) or _TIME_WORDS.search(plain))
+    return True
+
+
+_OPENERS = frozenset(
+    "the a an it its this that these those they he she his her there according in on at yes no i we".split()
+)

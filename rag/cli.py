@@ -1,0 +1,244 @@
+"""The `rag` command: index, ask, chat, eval, serve. Errors are one clear line, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+for _key, _value in {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "ANONYMIZED_TELEMETRY": "False",
+    "TOKENIZERS_PARALLELISM": "false",
+    "TRANSFORMERS_VERBOSITY": "error",
+}.items():
+    os.environ.setdefault(_key, _value)
+
+from rag.config import Settings  # noqa: E402
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from index.embed import ModelNotFoundError
+    from index.load import CorpusError
+    from index.lock import IndexBusyError
+    from index.store import StoreError
+    from rag.generate import GeneratorError
+    from rag.guard import QuestionError
+    from rag.models import ModelAssemblyError
+
+    return (CorpusError, StoreError, IndexBusyError, QuestionError, GeneratorError, ModelAssemblyError, ModelNotFoundError)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--store", type=Path, help="folder of the embedded index (default: .rag/store in the project)")
+    p.add_argument("--chroma-host", help="use the Chroma server on this host instead of the embedded store")
+    p.add_argument("--chroma-port", type=int, help="port of the Chroma server (default 8000)")
+    p.add_argument("--collection", help="collection name (default: news)")
+
+
+def _llm(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--llm", choices=["llama-cpp", "openai"], help="embedded llama.cpp model or an OpenAI-compatible server")
+    p.add_argument("--model", dest="llm_model", help="packaged model name or .gguf path; the model name for a server")
+    p.add_argument("--llm-base-url", help="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
+    p.add_argument("--llm-timeout", dest="llm_timeout_s", type=float, help="seconds to wait for the LLM server")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Answer questions about a folder of news articles, with cited evidence.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", help="index a folder of documents (default: the project's corpus)")
+    p.add_argument("corpus", nargs="?", type=Path, help="folder to index")
+    p.add_argument("--rebuild", action="store_true", help="drop the index and build it afresh")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    _common(p)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the answer as one JSON object")
+    _common(p)
+    _llm(p)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal, with follow-up questions")
+    _common(p)
+    _llm(p)
+
+    p = sub.add_parser("eval", help="score the pipeline on gold questions and write a report")
+    p.add_argument("--corpus", type=Path, help="folder to index for the eval (default: the project's corpus)")
+    p.add_argument("--gold", type=Path, help="gold file (default: eval/gold.jsonl)")
+    p.add_argument("--out", type=Path, default=Path("eval/out"), help="folder for results and report")
+    p.add_argument("--limit", type=int, help="score only the first N records")
+    p.add_argument("--check", action="store_true", help="exit 1 when a metric is below its threshold")
+    _common(p)
+    _llm(p)
+
+    p = sub.add_parser("serve", help="start the web chat and the APIs")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--corpus", type=Path, help="index this folder first if the store is empty")
+    _common(p)
+    _llm(p)
+    return parser
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    keys = ("store", "chroma_host", "chroma_port", "collection", "llm", "llm_model", "llm_base_url", "llm_timeout_s")
+    overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
+    return Settings(**overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "index": cmd_index,
+        "ask": cmd_ask,
+        "chat": cmd_chat,
+        "eval": cmd_eval,
+        "serve": cmd_serve,
+    }
+    try:
+        return commands[args.command](args)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except _known_errors() as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # the last line of defence: one line, and how to see more
+        if os.environ.get("RAG_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {exc} (set RAG_DEBUG=1 for details)", file=sys.stderr)
+        return 1
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from rag.factory import run_index
+
+    settings = settings_from(args)
+    corpus = args.corpus or settings.corpus
+    bar: Any = None
+
+    def progress(done: int, total: int, name: str) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="file", desc="indexing", file=sys.stderr, leave=False)
+        bar.set_postfix_str(name[-40:], refresh=False)
+        bar.update(1)
+
+    try:
+        summary = run_index(settings, corpus, rebuild=args.rebuild, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    data = summary.as_dict()
+    if args.json:
+        print(json.dumps(data))
+        return 0
+    print(
+        f"Indexed {corpus} into {summary.store} in {summary.seconds:.1f} s\n"
+        f"  files: {summary.files_seen} seen, {summary.files_indexed} indexed, "
+        f"{summary.files_unchanged} unchanged, {summary.files_skipped} skipped\n"
+        f"  chunks: {summary.chunks_added} added, {summary.chunks_unchanged} unchanged, "
+        f"{summary.chunks_removed} removed, {summary.chunks_total} in the index"
+    )
+    for s in summary.skipped:
+        print(f"  skipped {s['source']}: {s['reason']}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from rag.factory import build_pipeline
+    from rag.pipeline import Done, Evidence, Token
+
+    pipeline = build_pipeline(settings_from(args))
+    if args.json:
+        answer = pipeline.ask(args.question)
+        print(json.dumps(answer.as_dict(), ensure_ascii=False))
+        return 0
+    streamed = False
+    for event in pipeline.stream(args.question):
+        if isinstance(event, Evidence):
+            print(f"(evidence ready in {event.retrieve_s:.2f} s)", file=sys.stderr)
+        elif isinstance(event, Token):
+            print(event.text, end="", flush=True, file=sys.stderr)
+            streamed = True
+        elif isinstance(event, Done):
+            if streamed:
+                print(file=sys.stderr)
+            print(render_answer(event.answer))
+    return 0
+
+
+def render_answer(answer: Any) -> str:
+    """The answer, then each citation as `[n] file, start-end` with the quoted text."""
+    lines = [answer.text, ""]
+    if answer.refused:
+        lines.append("Closest passages:")
+        for p in answer.passages[:3]:
+            lines.append(f"  - {p.source} [{p.start}:{p.end}] (score {p.score:.2f})")
+            lines.append(textwrap.indent(textwrap.fill(p.text, 96), "      "))
+    for c in answer.citations:
+        lines.append(f"[{c.number}] {c.source}, characters {c.start}-{c.end}:")
+        lines.append(textwrap.indent(textwrap.fill(f"“{c.text}”", 96), "    "))
+    t = answer.timings
+    first = "-" if t.first_token_s is None else f"{t.first_token_s:.1f} s"
+    lines.append(f"(evidence {t.retrieve_s:.2f} s, first token {first}, total {t.total_s:.1f} s)")
+    return "\n".join(lines)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from rag.factory import build_pipeline
+    from rag.guard import QuestionError
+    from rag.pipeline import Done, Token
+    from rag.rewrite import Turn
+
+    pipeline = build_pipeline(settings_from(args))
+    history: list[Turn] = []
+    print("Ask about the articles. /new starts a new conversation, /quit (or Ctrl-D) leaves.")
+    while True:
+        try:
+            question = input("\nyou> ")
+        except EOFError:
+            print()
+            return 0
+        if question.strip() in {"/quit", "/exit"}:
+            return 0
+        if question.strip() == "/new":
+            history = []
+            print("(new conversation)")
+            continue
+        try:
+            print("bot> ", end="", flush=True)
+            for event in pipeline.stream(question, history):
+                if isinstance(event, Token):
+                    print(event.text, end="", flush=True)
+                elif isinstance(event, Done):
+                    print("\r" + " " * 80 + "\r", end="")
+                    print(render_answer(event.answer))
+                    history.append(Turn(event.answer.question, "" if event.answer.refused else event.answer.text))
+        except QuestionError as exc:
+            print(f"\n{exc}")
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.harness import run_eval
+
+    return run_eval(settings_from(args), args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import app
+
+    return app.serve(settings_from(args), host=args.host, port=args.port, corpus=args.corpus)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

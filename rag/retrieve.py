@@ -1,0 +1,122 @@
+"""Retrieval: dense (Chroma) and lexical (BM25) search over one snapshot of the index, fused by RRF.
+
+The snapshot (every chunk's text, and a BM25 index over it) is built once per index generation and
+swapped in whole, so a reader keeps answering from the last complete index while a new run writes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from index.embed import Embedder
+from index.store import ChromaStore
+from index.types import Chunk
+from rag.text import terms
+from rag.types import Hit
+
+
+class Retriever(Protocol):
+    def retrieve(self, query: str, k: int) -> list[Hit]: ...
+
+
+class Snapshot:
+    """All chunks of one index generation, with a BM25 index over their stemmed terms."""
+
+    def __init__(self, chunks: Sequence[Chunk], generation: int = 0):
+        import bm25s
+
+        self.generation = generation
+        self.chunks = list(chunks)
+        self.by_id = {c.id: i for i, c in enumerate(self.chunks)}
+        self._bm25 = bm25s.BM25()
+        self._vocab: set[str] = set()
+        if self.chunks:
+            tokens = [terms(f"{c.title}\n{c.text}" if c.index == 0 else c.text) or ["\x00"] for c in self.chunks]
+            self._bm25.index(tokens, show_progress=False)
+            self._vocab = set(self._bm25.vocab_dict)
+
+    def __len__(self) -> int:
+        return len(self.chunks)
+
+    def bm25(self, query: str, k: int) -> list[tuple[int, float]]:
+        q = [t for t in terms(query) if t in self._vocab]
+        if not q or not self.chunks:
+            return []
+        scores = self._bm25.get_scores(q)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+class SnapshotSource:
+    """Keeps the current snapshot of a store, rebuilding it when the store's generation moves on."""
+
+    def __init__(self, store: ChromaStore, check_every_s: float = 2.0):
+        self.store = store
+        self._check_every_s = check_every_s
+        self._checked = 0.0
+        self._snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+
+    def current(self) -> Snapshot:
+        now = time.monotonic()
+        snap = self._snapshot
+        if snap is not None and now - self._checked < self._check_every_s:
+            return snap
+        with self._lock:
+            self._checked = now
+            generation = self.store.generation()
+            if self._snapshot is None or self._snapshot.generation != generation:
+                self._snapshot = Snapshot(list(self.store.iter_chunks()), generation)
+            return self._snapshot
+
+
+@dataclass
+class HybridRetriever:
+    """Dense and BM25 candidates fused with reciprocal rank fusion (k=60)."""
+
+    source: SnapshotSource
+    embedder: Embedder
+    candidates: int = 30
+    rrf_k: int = 60
+
+    def warm_up(self) -> None:
+        self.source.current()
+        self.embedder.embed(["warm up"])
+
+    def retrieve(self, query: str, k: int) -> list[Hit]:
+        snap = self.source.current()
+        if not len(snap):
+            return []
+        qvec = self.embedder.embed([query])[0]
+        dense = [
+            (snap.by_id[cid], sim)
+            for cid, sim in self.source.store.query(qvec, min(self.candidates * 2, len(snap)))
+            if cid in snap.by_id  # chunks written after this snapshot wait for the next one
+        ][: self.candidates]
+        lexical = snap.bm25(query, self.candidates)
+        return fuse(snap, dense, lexical, k, self.rrf_k)
+
+
+def fuse(
+    snap: Snapshot,
+    dense: list[tuple[int, float]],
+    lexical: list[tuple[int, float]],
+    k: int,
+    rrf_k: int = 60,
+) -> list[Hit]:
+    scores: dict[int, float] = {}
+    dense_of = dict(dense)
+    lex_of = dict(lexical)
+    for ranking in (dense, lexical):
+        for rank, (i, _) in enumerate(ranking):
+            scores[i] = scores.get(i, 0.0) + 1.0 / (rrf_k + rank + 1)
+    order = sorted(scores, key=lambda i: (-scores[i], i))[:k]
+    return [Hit(snap.chunks[i], scores[i], dense_of.get(i), lex_of.get(i)) for i in order]

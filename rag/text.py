@@ -1,0 +1,85 @@
+"""Small text tools shared by lexical search and citation checking: terms, stems, sentences."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+_TERM = re.compile(r"\w+(?:[-.’']\w+)*")
+_STEMMER = snowballstemmer.stemmer("english")
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being below
+    between both but by can could did do does doing down during each few for from further had has have
+    having he her here hers herself him himself his how i if in into is it its itself just me more most
+    my myself no nor not now of off on once only or other our ours ourselves out over own same she should
+    so some such than that the their theirs them themselves then there these they this those through to
+    too under until up very was we were what when where which while who whom why will with would you your
+    yours yourself yourselves also said says say told according there's it's what's who's""".split()
+)
+
+
+def normalize(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'")
+    return text.lower()
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
+def terms(text: str, keep_stopwords: bool = False, parts: bool = True) -> list[str]:
+    """Lower-cased, stemmed terms. With `parts`, a hyphenated compound ("S-300") also gives its parts
+    of two or more characters, so lexical search finds "300" too; scoring that weighs each term once
+    asks for no parts."""
+    out: list[str] = []
+    for match in _TERM.finditer(normalize(text)):
+        word = match.group(0).strip("'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        pieces = [p for p in re.split(r"[-.']", word) if len(p) >= 2] if parts and re.search(r"[-.']", word) else []
+        for w in (word, *pieces):
+            if not w or (not keep_stopwords and w in STOPWORDS):
+                continue
+            out.append(stem(w))
+    return out
+
+
+def terms_match(a: str, b: str) -> bool:
+    """Stems match, or one is a prefix of the other (Belarus / Belarusian, Ukraine / Ukrainian)."""
+    if a == b:
+        return True
+    short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+    return len(short) >= 4 and long_.startswith(short)
+
+
+_SENT_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
+_ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Col|Lt|Sgt|Capt|Rep|Sen|Gov|Jr|Sr|Inc|Ltd|Co|vs|etc|No|U\.S|a\.m|p\.m|e\.g|i\.e)\.|\b[A-Z]\.)$")
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Sentence spans inside text[start:end], trimmed of surrounding white space."""
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for match in _SENT_END.finditer(text, start, end):
+        head = text[cursor : match.start()]
+        if _ABBREV.search(head) and "\n" not in match.group(0):
+            continue  # "10 a.m. local time", "Mr. Smith": not a sentence end
+        _push(text, cursor, match.start(), spans)
+        cursor = match.end()
+    _push(text, cursor, end, spans)
+    return spans
+
+
+def _push(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
+    while a < b and text[a].isspace():
+        a += 1
+    while b > a and text[b - 1].isspace():
+        b -= 1
+    if b > a:
+        spans.append((a, b))

@@ -1,0 +1,84 @@
+"""The data that answering produces: scored hits, numbered passages, verified citations, answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from index.types import Chunk
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk. `score` is the fused score used for ranking; the parts are kept for display."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A numbered piece of evidence shown to the generator: exact span of its source."""
+
+    number: int
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+    title: str = ""
+    date: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A marker [n] in the answer that survived verification."""
+
+    number: int
+    source: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Timings:
+    retrieve_s: float = 0.0
+    first_token_s: float | None = None
+    total_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: tuple[Citation, ...] = ()
+    retrieved: tuple[Hit, ...] = ()
+    passages: tuple[Passage, ...] = ()
+    timings: Timings = field(default_factory=Timings)
+    search_query: str = ""  # the question as rewritten for retrieval
+    reason: str = ""  # why it was refused, or what verification removed
+    draft: str = ""  # the generator's text before verification, for the record
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [
+                {"source": c.source, "start": c.start, "end": c.end, "text": c.text, "marker": c.number}
+                for c in self.citations
+            ],
+            "retrieved": [
+                {"source": h.chunk.source, "start": h.chunk.start, "end": h.chunk.end, "score": round(h.score, 4)}
+                for h in self.retrieved
+            ],
+            "timings": {
+                "retrieve_s": round(self.timings.retrieve_s, 3),
+                "first_token_s": None if self.timings.first_token_s is None else round(self.timings.first_token_s, 3),
+                "total_s": round(self.timings.total_s, 3),
+            },
+            "search_query": self.search_query,
+            "reason": self.reason,
+        }

@@ -1,0 +1,65 @@
+"""Deterministic fakes injected through constructors: an embedder and a generator."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+
+from rag.generate import Message
+
+
+class HashEmbedder:
+    """Bag of words hashed into a fixed space, seeded from a hash of each word: texts that share words
+    are close, so ranking is testable; the same text always gives the same vector."""
+
+    name = "hash-embedder"
+
+    def __init__(self, dim: int = 64):
+        self.dim = dim
+        self.calls = 0
+        self.texts_embedded = 0
+
+    def _word_vector(self, word: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(word.encode()).digest()[:8], "big")
+        return np.random.default_rng(seed).standard_normal(self.dim).astype(np.float32)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        self.calls += 1
+        self.texts_embedded += len(texts)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for i, text in enumerate(texts):
+            for word in re.findall(r"\w+", text.lower()):
+                out[i] += self._word_vector(word)
+            norm = np.linalg.norm(out[i])
+            out[i] = out[i] / norm if norm else self._word_vector("\x00empty")
+        return out
+
+
+class FakeGenerator:
+    """Replies with canned text (or a function of the prompt) and records every prompt it was given."""
+
+    name = "fake-generator"
+
+    def __init__(self, reply: str | Callable[[Sequence[Message]], str] = "NOT FOUND"):
+        self.reply = reply
+        self.prompts: list[list[Message]] = []
+
+    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+        self.prompts.append(list(messages))
+        text = self.reply(messages) if callable(self.reply) else self.reply
+        for piece in re.findall(r"\S+\s*", text):
+            yield piece
+
+
+class FailingGenerator:
+    name = "failing-generator"
+
+    def __init__(self, error: Exception):
+        self.error = error
+
+    def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
+        raise self.error
+        yield ""  # pragma: no cover

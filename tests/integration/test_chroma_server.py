@@ -1,0 +1,41 @@
+"""The same index and answers through a real Chroma server (`chroma run` on 127.0.0.1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.store import StoreError
+from rag.config import Settings
+from rag.factory import build_embedder, build_pipeline, open_store, run_index
+from tests.chroma_server import chroma_server
+from tests.fakes import FakeGenerator
+
+pytestmark = pytest.mark.integration
+
+
+def test_server_store_matches_the_embedded_store(tmp_path: Path, corpus: Path):
+    embedded = Settings(store=tmp_path / "embedded")
+    embedder = build_embedder(embedded)
+    local = run_index(embedded, corpus, embedder=embedder)
+    with chroma_server(tmp_path / "server-data") as port:
+        remote_settings = Settings(chroma_host="127.0.0.1", chroma_port=port, cache_dir=tmp_path / "cache")
+        remote = run_index(remote_settings, corpus, embedder=embedder)
+        assert remote.chunks_total == local.chunks_total
+        again = run_index(remote_settings, corpus, embedder=embedder)
+        assert again.chunks_added == 0 and again.files_unchanged == 5
+        ids_local = {c.id for c in open_store(embedded).iter_chunks()}
+        ids_remote = {c.id for c in open_store(remote_settings).iter_chunks()}
+        assert ids_local == ids_remote
+
+        question = "Who summoned the Ukrainian ambassador?"
+        a = build_pipeline(embedded, embedder=embedder, generator=FakeGenerator()).ask(question)
+        b = build_pipeline(remote_settings, embedder=embedder, generator=FakeGenerator()).ask(question)
+        assert [(h.chunk.id, round(h.score, 6)) for h in a.retrieved] == [(h.chunk.id, round(h.score, 6)) for h in b.retrieved]
+
+
+def test_unreachable_server_is_a_clear_error(tmp_path: Path):
+    settings = Settings(chroma_host="127.0.0.1", chroma_port=9, cache_dir=tmp_path)
+    with pytest.raises(StoreError, match="Cannot reach the Chroma server 127.0.0.1:9"):
+        open_store(settings)

@@ -1,0 +1,106 @@
+"""Citation parsing and verification, exhaustively: the pure functions behind every cited answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.cite import Claim, answers_question_type, parse_claims, support, verify
+from rag.types import Passage
+
+P = [
+    Passage(1, "a.txt", 0, 70, "Belarusian authorities summoned Ukraine’s ambassador over the missile.", 0.9),
+    Passage(2, "b.txt", 100, 160, "The missile was shot down around 10 am local time, the ministry said.", 0.8),
+    Passage(3, "c.txt", 5, 60, "The ministry demanded a thorough investigation of the incident.", 0.7),
+    Passage(4, "d.txt", 0, 40, "Two people were killed in the Polish village.", 0.6),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Belarus summoned him [1].", [Claim("Belarus summoned him.", (1,))]),
+        ("Belarus summoned him. [1]", [Claim("Belarus summoned him.", (1,))]),
+        ("One [1][2]. Two [3].", [Claim("One.", (1, 2)), Claim("Two.", (3,))]),
+        ("One [1, 2].", [Claim("One.", (1, 2))]),
+        ("No markers here.", [Claim("No markers here.", ())]),
+        ("First claim [2] and more. Second [4]", [Claim("First claim and more.", (2,)), Claim("Second", (4,))]),
+        ("", []),
+        ("[1]", []),
+    ],
+)
+def test_parse_claims(text: str, expected: list[Claim]):
+    assert parse_claims(text) == expected
+
+
+def test_supported_claim_keeps_its_citation_with_exact_span():
+    v = verify("Belarus summoned Ukraine's ambassador [1].", P)
+    assert v.text == "Belarus summoned Ukraine's ambassador [1]."
+    assert [(c.source, c.start, c.end, c.text) for c in v.citations] == [("a.txt", 0, 70, P[0].text)]
+    assert not v.dropped
+
+
+def test_marker_pointing_nowhere_is_removed():
+    v = verify("Belarus summoned Ukraine's ambassador [1][9].", P)
+    assert v.text == "Belarus summoned Ukraine's ambassador [1]."
+    assert any("no passage" in n for n in v.notes)
+
+
+def test_wrongly_cited_claim_is_reattributed_to_the_supporting_passage():
+    v = verify("The ministry demanded a thorough investigation [2].", P)
+    assert [c.source for c in v.citations] == ["c.txt"]
+    assert v.text.endswith("[1].")
+    assert any("re-attributed" in n for n in v.notes)
+
+
+def test_unsupported_claim_is_dropped():
+    v = verify("Argentina won the World Cup final in Qatar [1].", P)
+    assert not v.citations and v.dropped == ("Argentina won the World Cup final in Qatar.",)
+
+
+def test_markers_are_renumbered_in_order_of_appearance():
+    v = verify("The ministry demanded an investigation [3]. It was shot down around 10 am [2].", P)
+    assert [c.source for c in v.citations] == ["c.txt", "b.txt"]
+    assert "[1]" in v.text and "[2]" in v.text and "[3]" not in v.text
+
+
+def test_claim_without_marker_gets_the_passage_that_supports_it():
+    v = verify("The missile was shot down around 10 am.", P)
+    assert [c.source for c in v.citations] == ["b.txt"]
+
+
+def test_numbers_must_be_in_the_passage():
+    assert support("The missile was shot down around 11 am.", P[1].text) == 0.0
+    assert support("Two people were killed.", P[3].text) == 1.0
+    assert support("2 people were killed.", P[3].text) == 1.0  # number words count
+    assert support("3 people were killed.", P[3].text) == 0.0
+
+
+def test_restating_a_wh_question_is_not_an_answer():
+    q = "Who summoned Ukraine's ambassador?"
+    assert support("Someone summoned Ukraine's ambassador.", P[0].text, q) == 0.0
+    assert support("Belarusian authorities summoned Ukraine's ambassador.", P[0].text, q) == 1.0
+    # ...but restating a yes/no question is.
+    assert support("Yes, the missile was shot down.", P[1].text, "Was the missile shot down?") == 1.0
+
+
+def test_question_terms_need_not_be_in_the_passage():
+    q = "What kind of missile did Belarus say it shot down in December 2022?"
+    passage = "The military took down a Ukrainian S-300 missile."
+    assert support("Belarus said it shot down a Ukrainian S-300 missile in December 2022.", passage, q) >= 0.5
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "ok"),
+    [
+        ("Who summoned the ambassador?", "Belarus summoned the ambassador [1].", True),
+        ("Who was the spokesperson for the ministry?", "The spokesperson for the ministry spoke [1].", False),
+        ("What is the name of the spokesman?", "Anatoly Glaz [1].", True),
+        ("How many people died?", "Two people died [1].", True),
+        ("How many people died?", "People died in the village [1].", False),
+        ("When did it land?", "It landed on Thursday morning [1].", True),
+        ("When did it land?", "It landed in a field [1].", False),
+        ("Where did it land?", "In a field [1].", True),
+    ],
+)
+def test_answers_question_type(question: str, answer: str, ok: bool):
+    assert answers_question_type(question, answer) is ok
