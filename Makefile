@@ -25,7 +25,7 @@ GGML_ARGS += -DGGML_AVX512_BF16=ON
 endif
 endif
 
-.PHONY: install run test test-unit test-integration eval lint bench clean
+.PHONY: install run test test-unit browser eval lint clean
 
 install: $(STAMP)
 
@@ -41,9 +41,15 @@ run: install
 	$(VENV)/bin/rag index
 	$(VENV)/bin/rag serve
 
-test: install
+test: install browser
 	$(VENV)/bin/pytest -q tests
 	$(VENV)/bin/rag eval --check --out eval/out
+
+# Debian's Chromium drives the browser tests (Playwright's own browser download is not reachable).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: sudo apt-get install chromium (browser tests will be skipped)"; fi; }
 
 test-unit: install
 	$(VENV)/bin/pytest -q -m "not integration and not browser" tests

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,15 +111,38 @@ class ChromaStore:
             raise StoreError(f"The index at {path} cannot be opened: {_short(exc)}. Rebuild it with: rag index --rebuild") from exc
         return cls(client, collection, location)
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Turn a lost connection (a stopped Chroma server) into a StoreError that says so; the
+        HTTP client reconnects by itself on the next call once the server is back."""
+        try:
+            yield
+        except StoreError:
+            raise
+        except Exception as exc:
+            if self.location.startswith("Chroma server"):
+                self._collection = None
+                raise StoreError(f"Lost the {self.location}: {_short(exc)}. Retry when it is back.") from exc
+            raise
+
     def _get(self) -> Any:
         if self._collection is None:
             try:
                 self._collection = self._client.get_collection(self._name, embedding_function=None)
             except Exception as exc:
+                if self.location.startswith("Chroma server") and not self._alive():
+                    raise StoreError(f"Lost the {self.location}: {_short(exc)}. Retry when it is back.") from exc
                 raise StoreError(
                     f"The index at {self.location} holds no collection '{self._name}'. Build it first: rag index"
                 ) from exc
         return self._collection
+
+    def _alive(self) -> bool:
+        try:
+            self._client.heartbeat()
+            return True
+        except Exception:
+            return False
 
     def exists(self) -> bool:
         try:
@@ -160,7 +184,8 @@ class ChromaStore:
 
     def generation(self) -> int:
         self._collection = None  # re-read: another process may have indexed meanwhile
-        return int((self._get().metadata or {}).get("rag:generation", 0))
+        with self._reading():
+            return int((self._get().metadata or {}).get("rag:generation", 0))
 
     def bump_generation(self) -> None:
         col = self._get()
@@ -196,7 +221,8 @@ class ChromaStore:
         col = self._get()
         offset = 0
         while True:
-            got = col.get(include=["metadatas", "documents"], limit=page, offset=offset)
+            with self._reading():
+                got = col.get(include=["metadatas", "documents"], limit=page, offset=offset)
             if not got["ids"]:
                 return
             for cid, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
@@ -227,7 +253,8 @@ class ChromaStore:
     # -- reading -----------------------------------------------------------------------------
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Ids of the k nearest chunks with cosine similarity."""
-        got = self._get().query(query_embeddings=[vector.astype(np.float32)], n_results=k, include=["distances"])
+        with self._reading():
+            got = self._get().query(query_embeddings=[vector.astype(np.float32)], n_results=k, include=["distances"])
         return [(cid, 1.0 - float(d)) for cid, d in zip(got["ids"][0], got["distances"][0], strict=True)]
 
 

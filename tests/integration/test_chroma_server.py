@@ -39,3 +39,18 @@ def test_unreachable_server_is_a_clear_error(tmp_path: Path):
     settings = Settings(chroma_host="127.0.0.1", chroma_port=9, cache_dir=tmp_path)
     with pytest.raises(StoreError, match="Cannot reach the Chroma server 127.0.0.1:9"):
         open_store(settings)
+
+
+def test_server_stopped_mid_conversation_is_a_clear_error_and_recovers(tmp_path: Path, corpus: Path):
+    settings_dir = tmp_path / "server-data"
+    embedder = build_embedder(Settings())
+    with chroma_server(settings_dir) as port:
+        settings = Settings(chroma_host="127.0.0.1", chroma_port=port, cache_dir=tmp_path / "cache")
+        run_index(settings, corpus, embedder=embedder)
+        pipeline = build_pipeline(settings, embedder=embedder, generator=FakeGenerator())
+        pipeline.retriever.source._check_every_s = 0  # type: ignore[attr-defined]
+        assert pipeline.ask("Who summoned the Ukrainian ambassador?").retrieved
+    with pytest.raises(StoreError, match="Lost the Chroma server"):
+        pipeline.ask("Who summoned the Ukrainian ambassador?")
+    with chroma_server(settings_dir, port=port):
+        assert pipeline.ask("Who summoned the Ukrainian ambassador?").retrieved
