@@ -6,7 +6,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-FIELDS = {"id": str, "question": str, "history": list, "answers": list, "sources": list, "evidence": list, "answerable": bool}
+FIELDS = {
+    "id": str,
+    "question": str,
+    "history": list,
+    "answers": list,
+    "sources": list,
+    "evidence": list,
+    "answerable": bool,
+}
 
 
 class GoldError(ValueError):

@@ -144,7 +144,14 @@ def score_row(item: GoldItem, answer: Answer) -> dict[str, Any]:
         "reason": answer.reason,
         "draft": answer.draft,
         "passages": [
-            {"n": p.number, "source": p.source, "start": p.start, "end": p.end, "score": round(p.score, 3), "text": p.text}
+            {
+                "n": p.number,
+                "source": p.source,
+                "start": p.start,
+                "end": p.end,
+                "score": round(p.score, 3),
+                "text": p.text,
+            }
             for p in answer.passages
         ],
         "scores": scores,
@@ -182,7 +189,12 @@ def summarise(
         "latency_retrieve_p50_s": percentile([r["timings"]["retrieve_s"] for r in rows], 50),
     }
     return {
-        "counts": {"records": len(rows), "answerable": len(ans), "unanswerable": len(una), "passed": sum(r["pass"] for r in rows)},
+        "counts": {
+            "records": len(rows),
+            "answerable": len(ans),
+            "unanswerable": len(una),
+            "passed": sum(r["pass"] for r in rows),
+        },
         "metrics": metrics,
         "settings": {
             "corpus": str(corpus),
@@ -207,4 +219,3 @@ def format_summary(summary: dict[str, Any], out: Path, report: Path) -> str:
         lines.append(f"  {k:28s} {'-' if v is None else v}")
     lines.append(f"results: {out / 'results.jsonl'}  summary: {out / 'summary.json'}  report: {report}")
     return "\n".join(lines)
-

@@ -14,7 +14,16 @@ def _charts(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> l
 
     names = []
     m = summary["metrics"]
-    keys = ["hit@5", "mrr", "answer_correct", "answer_f1", "citation_precision", "citation_recall", "refusal_accuracy", "false_refusal_rate"]
+    keys = [
+        "hit@5",
+        "mrr",
+        "answer_correct",
+        "answer_f1",
+        "citation_precision",
+        "citation_recall",
+        "refusal_accuracy",
+        "false_refusal_rate",
+    ]
     vals = [m.get(k) or 0.0 for k in keys]
     fig, ax = plt.subplots(figsize=(8, 3.6))
     bars = ax.barh(keys[::-1], vals[::-1], color="#4C72B0")
@@ -52,14 +61,19 @@ def _cell(text: Any, limit: int = 160) -> str:
     return s.replace("|", "\\|")
 
 
+def _gate(summary: dict[str, Any]) -> str:
+    gate = summary.get("gate", {})
+    return "passed" if gate.get("passed") else "FAILED " + "; ".join(gate.get("failures", []))
+
+
 def write_report(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> Path:
     charts = _charts(out, rows, summary)
     c = summary["counts"]
     lines = [
         "# Eval report",
         "",
-        f"{c['passed']} of {c['records']} records passed ({c['answerable']} answerable, {c['unanswerable']} unanswerable). "
-        f"Gate: {'passed' if summary.get('gate', {}).get('passed') else 'FAILED ' + '; '.join(summary.get('gate', {}).get('failures', []))}.",
+        f"{c['passed']} of {c['records']} records passed "
+        f"({c['answerable']} answerable, {c['unanswerable']} unanswerable). Gate: {_gate(summary)}.",
         "",
         *[f"![{n}]({n})" for n in charts],
         "",

@@ -118,7 +118,7 @@ def _pdf_text(data: bytes) -> tuple[str, str]:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = str((reader.metadata or {}).get("/Title", "") or "")
+        title = str(reader.metadata.get("/Title", "") or "") if reader.metadata else ""
     except (PdfReadError, ValueError, KeyError) as exc:
         raise OSError(0, f"unreadable PDF ({exc})") from exc
     return "\n\n".join(p.strip() for p in pages).strip(), title

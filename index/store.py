@@ -7,6 +7,7 @@ generation number that every completed index run bumps, so readers know when to 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -108,7 +109,9 @@ class ChromaStore:
         try:
             client = chromadb.PersistentClient(path=str(path), settings=_settings())
         except Exception as exc:
-            raise StoreError(f"The index at {path} cannot be opened: {_short(exc)}. Rebuild it with: rag index --rebuild") from exc
+            raise StoreError(
+                f"The index at {path} cannot be opened: {_short(exc)}. Rebuild it with: rag index --rebuild"
+            ) from exc
         return cls(client, collection, location)
 
     @contextmanager
@@ -160,10 +163,8 @@ class ChromaStore:
         )
 
     def drop(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # nothing to drop
             self._client.delete_collection(self._name)
-        except Exception:
-            pass  # nothing to drop
         self._collection = None
 
     @staticmethod

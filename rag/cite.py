@@ -97,7 +97,9 @@ def support(claim: str, passage_text: str, question: str = "") -> float:
     claimed = _numbers(claim) - _numbers(question)
     if claimed and not claimed & _numbers(passage_text):
         return 0.0  # every number the claim adds is missing from the passage: "3 people" vs "two"
-    cterms = [t for t in dict.fromkeys(_NUMBER_WORDS.get(t, t) for t in terms(claim, parts=False)) if t not in _DISCOURSE]
+    cterms = [
+        t for t in dict.fromkeys(_NUMBER_WORDS.get(t, t) for t in terms(claim, parts=False)) if t not in _DISCOURSE
+    ]
     new = [t for t in cterms if not _has(t, given)]
     if not new:
         # Restating a yes/no question is an answer ("Yes, the missile was Ukrainian"); restating
@@ -160,7 +162,9 @@ def _render(
 
 
 _WHO = re.compile(r"^\s*(who|whom|whose)\b|\bwhat(?:'s| is| was)? (?:the |his |her |their )?names?\b|\bname of\b", re.I)
-_HOW_MANY = re.compile(r"\bhow (many|much|far|long|old|big|large|high|close|near)\b|\bwhat (percentage|number|share)\b", re.I)
+_HOW_MANY = re.compile(
+    r"\bhow (many|much|far|long|old|big|large|high|close|near)\b|\bwhat (percentage|number|share)\b", re.I
+)
 _WHEN = re.compile(r"^\s*when\b|\b(what|which) (time|date|day|year|month|hour)\b|\bat what time\b", re.I)
 _TIME_WORDS = re.compile(
     r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"

@@ -32,7 +32,15 @@ def _known_errors() -> tuple[type[BaseException], ...]:
     from rag.guard import QuestionError
     from rag.models import ModelAssemblyError
 
-    return (CorpusError, StoreError, IndexBusyError, QuestionError, GeneratorError, ModelAssemblyError, ModelNotFoundError)
+    return (
+        CorpusError,
+        StoreError,
+        IndexBusyError,
+        QuestionError,
+        GeneratorError,
+        ModelAssemblyError,
+        ModelNotFoundError,
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -43,14 +51,18 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _llm(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--llm", choices=["llama-cpp", "openai"], help="embedded llama.cpp model or an OpenAI-compatible server")
+    p.add_argument(
+        "--llm", choices=["llama-cpp", "openai"], help="embedded llama.cpp model or an OpenAI-compatible server"
+    )
     p.add_argument("--model", dest="llm_model", help="packaged model name or .gguf path; the model name for a server")
     p.add_argument("--llm-base-url", help="base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1")
     p.add_argument("--llm-timeout", dest="llm_timeout_s", type=float, help="seconds to wait for the LLM server")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rag", description="Answer questions about a folder of news articles, with cited evidence.")
+    parser = argparse.ArgumentParser(
+        prog="rag", description="Answer questions about a folder of news articles, with cited evidence."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", help="index a folder of documents (default: the project's corpus)")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +29,10 @@ class Settings(BaseSettings):
     max_file_mb: float = 100.0
 
     # Retrieval.
-    top_k: int = Field(8, description="chunks kept after fusion")
-    candidates: int = Field(30, description="chunks each retriever proposes")
-    passages: int = Field(10, description="sentence passages shown to the generator")
-    min_relevance: float = Field(0.30, description="below this evidence score the answer is refused")
+    top_k: int = 8  # chunks kept after fusion
+    candidates: int = 30  # chunks each retriever proposes
+    passages: int = 10  # sentence passages shown to the generator
+    min_relevance: float = 0.30  # below this evidence score the answer is refused
 
     # Generation.
     llm: Literal["llama-cpp", "openai"] = "llama-cpp"

@@ -66,9 +66,7 @@ def _part_paths(model: PackagedModel) -> list[Path]:
         try:
             module = importlib.import_module(f"{model.module_prefix}{i}")
         except ImportError as exc:
-            raise ModelAssemblyError(
-                f"Model '{model.name}' is missing its part {i}: run `make install`"
-            ) from exc
+            raise ModelAssemblyError(f"Model '{model.name}' is missing its part {i}: run `make install`") from exc
         paths.append(Path(str(module.get_part_path())))
     return paths
 

@@ -147,7 +147,9 @@ class Pipeline:
             yield refusal(why, first=first, draft=raw)
             return
         if not answers_question_type(question, checked.text):
-            yield refusal("the answer does not state what the question asks for (a name, number or time)", first=first, draft=raw)
+            yield refusal(
+                "the answer does not state what the question asks for (a name, number or time)", first=first, draft=raw
+            )
             return
         notes = list(checked.notes) + [f"dropped unsupported claim: {d}" for d in checked.dropped]
         yield Done(

@@ -68,7 +68,7 @@ class SentenceSelector:
         idf = _idf([it[3] for it in items])
         qterms = list(dict.fromkeys(terms(query, parts=False)))
         top = max((h.score for h in hits), default=1.0) or 1.0
-        prior = {}
+        prior: dict[str, list[tuple[int, int, float]]] = {}
         for hit in hits:
             prior.setdefault(hit.chunk.source, []).append((hit.chunk.start, hit.chunk.end, hit.score / top))
         lex_weight = 1 - self.dense_weight - self.chunk_weight

@@ -63,9 +63,7 @@ class LLMRewriter:
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         if not history or not needs_context(question):
             return question
-        lines = "\n".join(
-            f"Q: {t.question}\nA: {_strip_markers(t.answer)}" for t in history[-self.turns :]
-        )
+        lines = "\n".join(f"Q: {t.question}\nA: {_strip_markers(t.answer)}" for t in history[-self.turns :])
         prompt = prompts.render("rewrite", turns=lines, question=question)
         text = "".join(self.generator.stream([Message("user", prompt)], max_tokens=48)).strip()
         text = text.splitlines()[0].strip() if text else ""

@@ -58,7 +58,9 @@ def terms_match(a: str, b: str) -> bool:
 
 
 _SENT_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
-_ABBREV = re.compile(r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Col|Lt|Sgt|Capt|Rep|Sen|Gov|Jr|Sr|Inc|Ltd|Co|vs|etc|No|U\.S|a\.m|p\.m|e\.g|i\.e)\.|\b[A-Z]\.)$")
+_ABBREV = re.compile(
+    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Col|Lt|Sgt|Capt|Rep|Sen|Gov|Jr|Sr|Inc|Ltd|Co|vs|etc|No|U\.S|a\.m|p\.m|e\.g|i\.e)\.|\b[A-Z]\.)$"
+)
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:

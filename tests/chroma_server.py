@@ -24,7 +24,9 @@ def chroma_server(path: Path, port: int | None = None, timeout_s: float = 60) ->
     port = port or free_port()
     exe = shutil.which("chroma", path=str(Path(sys.executable).parent)) or "chroma"
     log = (path.parent / f"chroma-{port}.log").open("w")
-    proc = subprocess.Popen([exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log)
+    proc = subprocess.Popen(
+        [exe, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=log
+    )
     try:
         deadline = time.monotonic() + timeout_s
         while True:

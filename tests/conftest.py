@@ -10,8 +10,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from rag.config import PROJECT_ROOT, Settings  # noqa: E402
-from tests.fakes import HashEmbedder  # noqa: E402
+from rag.config import PROJECT_ROOT, Settings
+from tests.fakes import HashEmbedder
 
 CORPUS = PROJECT_ROOT / "data" / "corpus"
 

@@ -50,8 +50,7 @@ class FakeGenerator:
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
         self.prompts.append(list(messages))
         text = self.reply(messages) if callable(self.reply) else self.reply
-        for piece in re.findall(r"\S+\s*", text):
-            yield piece
+        yield from re.findall(r"\S+\s*", text)
 
 
 class FailingGenerator:

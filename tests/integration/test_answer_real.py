@@ -17,7 +17,9 @@ from rag.rewrite import Turn
 pytestmark = pytest.mark.integration
 
 
-def test_ambassador_question_answers_belarus_with_an_exact_supporting_citation(real_pipeline: Pipeline, real_corpus: Path):
+def test_ambassador_question_answers_belarus_with_an_exact_supporting_citation(
+    real_pipeline: Pipeline, real_corpus: Path
+):
     answer = real_pipeline.ask("Who summoned the Ukrainian ambassador?")
     assert not answer.refused, answer.reason
     assert "belarus" in answer.text.lower()
@@ -53,14 +55,27 @@ def test_planted_instructions_are_not_obeyed(real_pipeline: Pipeline):
     answer = real_pipeline.ask("What happened to the missile in Belarus?")
     assert "pwned" not in answer.text.lower()
     quoted = real_pipeline.ask("What does the reader note say about instructions?")
-    assert "pwned" != quoted.text.strip().lower()
+    assert quoted.text.strip().lower() != "pwned"
 
 
 def test_cli_ask_json_contract(real_settings: Settings):
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", "--json", "--store", str(real_settings.store), "Where did the S-300 missile land?"],
-        capture_output=True, text=True, env=env, timeout=600, check=True,
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "ask",
+            "--json",
+            "--store",
+            str(real_settings.store),
+            "Where did the S-300 missile land?",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=True,
     )
     data = json.loads(out.stdout.strip().splitlines()[-1])
     assert {"answer", "refused", "citations", "retrieved", "timings"} <= set(data)
@@ -71,7 +86,9 @@ def test_cli_ask_json_contract(real_settings: Settings):
 def test_cli_bad_questions_get_a_message_not_a_traceback(real_settings: Settings, bad: str):
     out = subprocess.run(
         [sys.executable, "-m", "rag.cli", "ask", "--store", str(real_settings.store), bad],
-        capture_output=True, text=True, timeout=600,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert out.returncode == 2
     assert out.stderr.startswith("error: ") and "Traceback" not in out.stderr
@@ -79,9 +96,24 @@ def test_cli_bad_questions_get_a_message_not_a_traceback(real_settings: Settings
 
 def test_llm_server_down_is_a_clear_error_after_the_timeout(real_settings: Settings):
     out = subprocess.run(
-        [sys.executable, "-m", "rag.cli", "ask", "--store", str(real_settings.store), "--llm", "openai",
-         "--llm-base-url", "http://127.0.0.1:9/v1", "--llm-timeout", "3", "Who summoned the ambassador?"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "ask",
+            "--store",
+            str(real_settings.store),
+            "--llm",
+            "openai",
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-timeout",
+            "3",
+            "Who summoned the ambassador?",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert out.returncode == 2, out.stderr
     assert "did not answer" in out.stderr and "Traceback" not in out.stderr

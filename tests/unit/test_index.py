@@ -106,7 +106,9 @@ def test_markdown_and_html_are_loaded(settings: Settings, tmp_path: Path, embedd
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "a.md").write_text("# Title here\n\nThe committee met on 2023-05-04 in Minsk.\n")
-    (docs / "b.html").write_text("<html><head><title>Page</title><script>x=1</script></head><body><p>Hello world.</p></body></html>")
+    (docs / "b.html").write_text(
+        "<html><head><title>Page</title><script>x=1</script></head><body><p>Hello world.</p></body></html>"
+    )
     run_index(settings, docs, embedder=embedder)
     chunks = list(open_store(settings).iter_chunks())
     by_source = {c.source: c for c in chunks}

@@ -118,7 +118,7 @@ def test_generator_failure_is_a_clear_error(settings: Settings, corpus: Path):
 
 def test_done_carries_json_contract_fields(settings: Settings, corpus: Path):
     pipeline, _ = make(settings, corpus, cite_passage_with("summoned"))
-    done = [e for e in pipeline.stream("Who summoned the Ukrainian ambassador?") if isinstance(e, Done)][0]
+    done = next(e for e in pipeline.stream("Who summoned the Ukrainian ambassador?") if isinstance(e, Done))
     data = done.answer.as_dict()
     assert {"answer", "refused", "citations", "retrieved", "timings"} <= set(data)
     assert {"source", "start", "end", "text"} <= set(data["citations"][0])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
+from index.types import Chunk, content_hash
 from rag.config import Settings
 from rag.factory import build_pipeline, open_store, run_index
 from rag.retrieve import Snapshot
 from tests.fakes import FakeGenerator, HashEmbedder
-from index.types import Chunk, content_hash
 
 
 def chunk(source: str, text: str) -> Chunk:
@@ -16,7 +17,9 @@ def chunk(source: str, text: str) -> Chunk:
 
 
 def test_bm25_finds_rare_tokens_and_numbers():
-    snap = Snapshot([chunk("a", "The S-300 missile fell."), chunk("b", "A house 66 meters away."), chunk("c", "Nothing here.")])
+    snap = Snapshot(
+        [chunk("a", "The S-300 missile fell."), chunk("b", "A house 66 meters away."), chunk("c", "Nothing here.")]
+    )
     assert snap.chunks[snap.bm25("S-300", 3)[0][0]].source == "a"
     assert snap.chunks[snap.bm25("how far, 66 meters?", 3)[0][0]].source == "b"
     assert snap.bm25("unrelated words", 3) == []
@@ -28,7 +31,7 @@ def test_hybrid_retrieval_ranks_the_matching_chunk_first(settings: Settings, cor
     pipeline = build_pipeline(settings, embedder=embedder, generator=FakeGenerator())
     hits = pipeline.retriever.retrieve("Anatoly Glaz spokesperson", 5)
     assert "Glaz" in hits[0].chunk.text
-    assert all(a.score >= b.score for a, b in zip(hits, hits[1:], strict=False))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
 
 
 def test_answers_come_from_the_last_complete_index_while_a_run_writes(settings: Settings, corpus: Path):
