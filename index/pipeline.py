@@ -99,8 +99,9 @@ def index_corpus(
         old_ids = state.ids if state else set()
         new = [c for c in chunks if c.id not in old_ids]
         kept = [c for c in chunks if c.id in old_ids]
+        # Batches span files, so small files still embed in full batches. Order does not matter for
+        # safety: readers see a new generation only after the run, and a killed run is redone.
         writer.add(new, n_chunks=len(chunks))
-        writer.flush()
         store.set_file_meta(kept, n_chunks=len(chunks))
         stale = old_ids - {c.id for c in chunks}
         store.delete(sorted(stale))
@@ -109,6 +110,7 @@ def index_corpus(
         summary.chunks_unchanged += len(kept)
         summary.chunks_removed += len(stale)
 
+    writer.flush()
     for source, state in states.items():
         if source not in kept_sources:
             store.delete(sorted(state.ids))
@@ -125,20 +127,19 @@ class _BatchWriter:
 
     def __init__(self, store: ChromaStore, embedder: Embedder, batch_size: int):
         self.store, self.embedder, self.batch_size = store, embedder, batch_size
-        self._pending: list[Chunk] = []
-        self._n_chunks = 0
+        self._pending: list[tuple[Chunk, int]] = []
 
     def add(self, chunks: Iterable[Chunk], n_chunks: int) -> None:
-        self._n_chunks = n_chunks
         for chunk in chunks:
-            self._pending.append(chunk)
+            self._pending.append((chunk, n_chunks))
             if len(self._pending) >= self.batch_size:
                 self.flush()
 
     def flush(self) -> None:
         if self._pending:
-            vectors = self.embedder.embed([c.text for c in self._pending])
-            self.store.add(self._pending, np.asarray(vectors), n_chunks=self._n_chunks)
+            chunks = [c for c, _ in self._pending]
+            vectors = np.asarray(self.embedder.embed([c.text for c in chunks]))
+            self.store.add(chunks, vectors, n_chunks=[n for _, n in self._pending])
             self._pending = []
 
 

@@ -231,14 +231,16 @@ class ChromaStore:
             offset += len(got["ids"])
 
     # -- writing -----------------------------------------------------------------------------
-    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, n_chunks: int) -> None:
+    def add(self, chunks: Sequence[Chunk], vectors: np.ndarray, n_chunks: int | Sequence[int]) -> None:
+        """Upsert chunks with their vectors; n_chunks is each chunk's file's chunk count."""
         if not chunks:
             return
+        counts = [n_chunks] * len(chunks) if isinstance(n_chunks, int) else list(n_chunks)
         self._get().upsert(
             ids=[c.id for c in chunks],
             embeddings=vectors.astype(np.float32),
             documents=[c.text for c in chunks],
-            metadatas=[_meta(c, n_chunks) for c in chunks],
+            metadatas=[_meta(c, n) for c, n in zip(chunks, counts, strict=True)],
         )
 
     def set_file_meta(self, chunks: Sequence[Chunk], n_chunks: int) -> None:
