@@ -64,13 +64,13 @@ def run_eval(settings: Settings, args: argparse.Namespace) -> int:
 
     memo: dict[tuple[str, ...], Answer] = {}
     rows = []
-    for item in tqdm(items, desc="eval", unit="q", file=sys.stderr):
-        answer = ask_in_conversation(pipeline, item, memo)
-        rows.append(score_row(item, answer))
-    summary = summarise(rows, settings, pipeline, corpus, gold_path, warm_s)
-    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:
-        for row in rows:
+    with (out / "results.jsonl").open("w", encoding="utf-8") as fh:  # written as it goes
+        for item in tqdm(items, desc="eval", unit="q", file=sys.stderr):
+            row = score_row(item, ask_in_conversation(pipeline, item, memo))
+            rows.append(row)
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+            fh.flush()
+    summary = summarise(rows, settings, pipeline, corpus, gold_path, warm_s)
     thresholds = json.loads(THRESHOLDS.read_text())
     summary["thresholds"] = thresholds
     failures = [

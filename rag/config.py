@@ -42,7 +42,12 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 120.0
     llm_threads: int = 0  # 0: all cores
     max_answer_tokens: int = 160
-    context_window: int = 4096
+    context_window: int = 2048
+
+    # Serving.
+    serve_concurrency: int = 4  # Gradio events answered at once (generation itself is serialized)
+    serve_queue_size: int = 64  # Gradio events waiting beyond that; more are told the queue is full
+    serve_max_pending: int = 32  # OpenAI-API requests waiting + running; more get 503 at once
 
     def is_server(self) -> bool:
         return bool(self.chroma_host)
