@@ -83,7 +83,9 @@ def _llamacpp_generator(settings: Settings) -> LlamaIndexGenerator:
         max_new_tokens=settings.max_answer_tokens,
         context_window=settings.context_window,
         generate_kwargs={"top_k": 1, "repeat_penalty": 1.0},
-        model_kwargs={"n_threads": threads, "n_batch": 512, "verbose": False},
+        # Weights read into memory rather than mmap'd: llama.cpp repacks them for the CPU anyway, and
+        # with mmap the file pages stay resident beside the repacked copy (1.8 GB against 1.2 GB).
+        model_kwargs={"n_threads": threads, "n_batch": 256, "use_mmap": False, "verbose": False},
         messages_to_prompt=chatml,
         completion_to_prompt=lambda text: chatml([Message("user", text)]),
         verbose=False,
