@@ -47,7 +47,7 @@ def load_gold(path: Path) -> list[GoldItem]:
 
 
 def _parse(line: str, n: int, path: Path, seen: set[str]) -> GoldItem:
-    where = f"{path}:{n}"
+    where = f"{path} line {n}"
     try:
         obj = json.loads(line)
     except json.JSONDecodeError as exc:
