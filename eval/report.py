@@ -33,7 +33,11 @@ def _charts(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> l
             ax.plot([v, v], [y - 0.4, y + 0.4], color="#C44E52", lw=2)
     ax.bar_label(bars, fmt="%.2f", padding=3)
     ax.set_xlim(0, 1.1)
-    ax.set_title("Metrics (red: CI threshold)")
+    for k, v in summary.get("targets", {}).items():
+        if k in keys:
+            y = keys[::-1].index(k)
+            ax.plot([v, v], [y - 0.4, y + 0.4], color="#55A868", lw=2, ls="--")
+    ax.set_title("Metrics (red: CI floor, green dashed: target)")
     fig.tight_layout()
     fig.savefig(out / "metrics.png", dpi=110)
     plt.close(fig)
@@ -77,12 +81,12 @@ def write_report(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any])
         "",
         *[f"![{n}]({n})" for n in charts],
         "",
-        "| metric | value | threshold |",
-        "|---|---|---|",
+        "| metric | value | CI floor | target |",
+        "|---|---|---|---|",
     ]
-    thresholds = summary.get("thresholds", {})
+    floors, targets = summary.get("thresholds", {}), summary.get("targets", {})
     for k, v in summary["metrics"].items():
-        lines.append(f"| {k} | {'-' if v is None else v} | {thresholds.get(k, '')} |")
+        lines.append(f"| {k} | {'-' if v is None else v} | {floors.get(k, '')} | {targets.get(k, '')} |")
     lines += ["", "Settings: " + ", ".join(f"{k}={v}" for k, v in summary["settings"].items()), ""]
     lines += ["| id | question | gold | answer | citations | pass | why |", "|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -102,8 +102,7 @@ def download_task_bytes() -> bytes:
     ]
     with tempfile.TemporaryDirectory(prefix="bigbench_dl_") as tmp:
         for extra in attempts:
-            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *extra,
-                   PACKAGE_SPEC, "-d", tmp]
+            cmd = [sys.executable, "-m", "pip", "download", "--no-deps", *extra, PACKAGE_SPEC, "-d", tmp]
             print(f"[download] {' '.join(cmd)}  (the archive is about 360 MB)", file=sys.stderr)
             # pip's progress goes to stderr so that stdout carries only the summary.
             result = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr, check=False)
@@ -259,7 +258,7 @@ def _shingles(passage: str, answers: Iterable[str]) -> frozenset[Shingle]:
     words = re.findall(r"\w+", masked.lower())
     if len(words) < SHINGLE_SIZE:
         return frozenset({tuple(words)}) if words else frozenset()
-    return frozenset(tuple(words[i:i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1))
+    return frozenset(tuple(words[i : i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1))
 
 
 def _contains_ci(passage_lower: str, needle: str) -> bool:
@@ -286,8 +285,9 @@ def states_original(passage: str, question: str, original: str) -> bool:
     answer, contradicting the gold answer taken from the edited passage.  A bare
     mention elsewhere ("Isaac" in a novel's plot summary) does not count.
     """
-    spans = [(m.start(), m.end()) for m in re.finditer(
-        r"(?<!\w)" + re.escape(original.lower()) + r"(?!\w)", passage.lower())]
+    spans = [
+        (m.start(), m.end()) for m in re.finditer(r"(?<!\w)" + re.escape(original.lower()) + r"(?!\w)", passage.lower())
+    ]
     if not spans:
         return False
     topic = _topic_words(question, original)
@@ -322,8 +322,7 @@ class CorpusIndex:
         for sh in shingles:
             shared.update(self.by_shingle.get(sh, ()))
         return any(
-            n / min(len(shingles), len(self.shingles[pid])) >= NEAR_DUPLICATE_OVERLAP
-            for pid, n in shared.items()
+            n / min(len(shingles), len(self.shingles[pid])) >= NEAR_DUPLICATE_OVERLAP for pid, n in shared.items()
         )
 
     def _candidates(self, needle: str) -> list[int]:
@@ -338,8 +337,7 @@ class CorpusIndex:
 
     def states(self, question: str, original: str) -> bool:
         """True if a kept passage states `original` as the answer to `question` (see states_original)."""
-        return any(states_original(self.passages[pid], question, original)
-                   for pid in self._candidates(original))
+        return any(states_original(self.passages[pid], question, original) for pid in self._candidates(original))
 
     def contradicts_kept(self, passage: str) -> bool:
         """True if `passage` states the original answer of an already kept question."""
@@ -428,18 +426,25 @@ class Summary:
             f"  answerable:               {self.answerable}",
             f"  unanswerable:             {self.unanswerable} (planned {self.unanswerable_planned}; "
             f"{self.unanswerable_rejected} candidates had an answer in the corpus, tried as answerable)",
-            f"passage files written:      {self.passages} "
-            f"(identical passages merged: {self.passages_deduped})",
+            f"passage files written:      {self.passages} (identical passages merged: {self.passages_deduped})",
             f"examples skipped:           {sum(self.skipped.values())}",
         ]
         lines += [f"  {n:5d}  {reason}" for reason, n in self.skipped.most_common()]
         return "\n".join(lines)
 
 
-def _record(rid: str, question: str, answers: list[str], sources: list[str],
-            evidence: list[str], answerable: bool) -> dict[str, Any]:
-    return {"id": rid, "question": question, "history": [], "answers": answers,
-            "sources": sources, "evidence": evidence, "answerable": answerable}
+def _record(
+    rid: str, question: str, answers: list[str], sources: list[str], evidence: list[str], answerable: bool
+) -> dict[str, Any]:
+    return {
+        "id": rid,
+        "question": question,
+        "history": [],
+        "answers": answers,
+        "sources": sources,
+        "evidence": evidence,
+        "answerable": answerable,
+    }
 
 
 class Converter:
@@ -490,9 +495,7 @@ class Converter:
             if self.index.contradicts_kept(ex.passage):
                 return SKIP_CORPUS_HAS_ORIGINAL
             lowered = ex.passage.lower()
-            if self.reserved.near_duplicate(shingles) or any(
-                _contains_ci(lowered, a) for a in self.reserved_answers
-            ):
+            if self.reserved.near_duplicate(shingles) or any(_contains_ci(lowered, a) for a in self.reserved_answers):
                 return SKIP_REVEALS_UNANS
         if any(self.index.states(ex.question, o) for o in ex.distinct_originals):
             return SKIP_ORIGINAL_IN_CORPUS
@@ -584,15 +587,26 @@ def prepare_out_dir(out: Path, overwrite: bool) -> None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--task-json", type=Path, default=None,
-                        help="task.json, a directory holding it, or the bigbench sdist/wheel; "
-                             f"if omitted, `pip download {PACKAGE_SPEC}` is run into a temp dir")
+    parser.add_argument(
+        "--task-json",
+        type=Path,
+        default=None,
+        help="task.json, a directory holding it, or the bigbench sdist/wheel; "
+        f"if omitted, `pip download {PACKAGE_SPEC}` is run into a temp dir",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output dir (gets corpus/ and gold.jsonl)")
-    parser.add_argument("--limit", type=int, default=200,
-                        help="keep the first N examples after the seeded shuffle (0 = all; default 200)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=200,
+        help="keep the first N examples after the seeded shuffle (0 = all; default 200)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="shuffle / unanswerable-choice seed (default 0)")
-    parser.add_argument("--keep-tokenization", action="store_true",
-                        help="keep Natural Questions tokenisation (\"did n't\", \"`` x ''\") as is")
+    parser.add_argument(
+        "--keep-tokenization",
+        action="store_true",
+        help='keep Natural Questions tokenisation ("did n\'t", "`` x \'\'") as is',
+    )
     parser.add_argument("--overwrite", action="store_true", help="replace an earlier conversion in --out")
     return parser.parse_args(argv)
 

@@ -73,3 +73,25 @@ def test_retrieval_and_citation_scores():
     scores = score_citations([hit, miss], item)
     assert scores == {"citation_precision": 0.5, "citation_recall": 1.0}
     assert holds_evidence("Belarus summoned the ambassador", ["Yesterday Belarus summoned the ambassador over it"])
+
+
+def test_harness_writes_results_summary_and_report(tmp_path: Path, corpus: Path):
+    import argparse
+
+    from eval.harness import run_eval
+    from rag.config import Settings
+    from tests.fakes import FakeGenerator, HashEmbedder
+
+    out = tmp_path / "out"
+    args = argparse.Namespace(gold=None, corpus=corpus, out=out, limit=12, check=True)
+    settings = Settings(store=tmp_path / "user-store", cache_dir=tmp_path / "cache")
+    code = run_eval(settings, args, embedder=HashEmbedder(), generator=FakeGenerator("NOT FOUND"))
+    assert code == 1  # a generator that never answers is below the floors
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 12
+    assert {"id", "question", "answer", "refused", "citations", "retrieved", "timings", "scores"} <= set(rows[0])
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["gate"]["passed"] is False and summary["metrics"]["answer_correct"] == 0.0
+    assert (out / "report.md").read_text().startswith("# Eval report")
+    assert (out / "metrics.png").stat().st_size > 1000 and (out / "latency.png").exists()
+    assert not (tmp_path / "user-store").exists()  # the eval never touches the user's store
