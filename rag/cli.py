@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -168,13 +169,20 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.factory import build_pipeline
+    from rag.guard import clean_question
     from rag.pipeline import Done, Evidence, Token
 
+    clean_question(args.question)  # a bad question is refused before the models load
     pipeline = build_pipeline(settings_from(args))
+    started = time.perf_counter()
+    pipeline.warm_up()  # so the timings measure answering, not loading
+    load_s = time.perf_counter() - started
     if args.json:
-        answer = pipeline.ask(args.question)
-        print(json.dumps(answer.as_dict(), ensure_ascii=False))
+        data = pipeline.ask(args.question).as_dict()
+        data["timings"]["load_s"] = round(load_s, 3)  # type: ignore[index]
+        print(json.dumps(data, ensure_ascii=False))
         return 0
+    print(f"(models loaded in {load_s:.1f} s)", file=sys.stderr)
     streamed = False
     for event in pipeline.stream(args.question):
         if isinstance(event, Evidence):
