@@ -221,6 +221,9 @@ def cmd_chat(args: argparse.Namespace) -> int:
     from rag.rewrite import Turn
 
     pipeline = build_pipeline(settings_from(args))
+    print("Loading models…", end="", flush=True)
+    pipeline.warm_up()
+    print("\r" + " " * 20 + "\r", end="")
     history: list[Turn] = []
     print("Ask about the articles. /new starts a new conversation, /quit (or Ctrl-D) leaves.")
     while True:
