@@ -48,7 +48,9 @@ def test_follow_up_resolves_its_pronoun(real_pipeline: Pipeline):
     history = [Turn(first.question, first.text)]
     follow = real_pipeline.ask("What did they demand?", history)
     assert not follow.refused, follow.reason
-    assert any(w in follow.text.lower() for w in ("investigat", "measures", "explanation", "protest")), follow.text
+    # The articles word the demand as an investigation, a probe, or measures against repetition.
+    assert any(w in follow.text.lower() for w in ("investigat", "probe", "measures", "explanation")), follow.text
+    assert "demand" in follow.search_query and "summoned" in follow.search_query
 
 
 def test_planted_instructions_are_not_obeyed(real_pipeline: Pipeline):
