@@ -84,7 +84,9 @@ def main() -> int:
     store = args.store
     if store is None:
         store = tmp / "store"
-        subprocess.run([rag, "index", "--store", str(store), "--json"], check=True, stdout=subprocess.DEVNULL)
+        done = subprocess.run([rag, "index", "--store", str(store), "--json"], capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"`rag index` failed: {done.stderr.strip()}")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [rag, "serve", "--store", str(store), "--port", str(port), *(["--model", args.model] if args.model else [])]
