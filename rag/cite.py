@@ -97,6 +97,8 @@ def support(claim: str, passage_text: str, question: str = "") -> float:
     claimed = _numbers(claim) - _numbers(question)
     if claimed and not claimed & _numbers(passage_text):
         return 0.0  # every number the claim adds is missing from the passage: "3 people" vs "two"
+    if any(not _has(n, pterms | given) for n in _names(claim)):
+        return 0.0  # a name the claim adds is in neither the passage nor the question: "Mr. Keller"
     cterms = [
         t for t in dict.fromkeys(_NUMBER_WORDS.get(t, t) for t in terms(claim, parts=False)) if t not in _DISCOURSE
     ]
@@ -110,6 +112,22 @@ def support(claim: str, passage_text: str, question: str = "") -> float:
     if not new:
         return 1.0
     return sum(1 for t in new if _has(t, pterms)) / len(new)
+
+
+_TITLES = frozenset("mr mrs ms dr prof sir gen col lt sgt president minister".split())
+
+
+def _names(text: str) -> set[str]:
+    """Stemmed capitalised words that do not open a sentence: the names a claim states."""
+    found: set[str] = set()
+    opens = True
+    for word in text.split():
+        bare = word.strip("\"'“”‘’()[],;:")
+        lower = bare.lower().rstrip(".")
+        if bare[:1].isupper() and not opens and lower not in _TITLES:
+            found.update(terms(bare, parts=False))
+        opens = word.endswith((".", "!", "?", ":")) and lower not in _TITLES
+    return found
 
 
 def verify(answer: str, passages: Sequence[Passage], min_coverage: float = 0.5, question: str = "") -> Verified:

@@ -75,6 +75,19 @@ def test_numbers_must_be_in_the_passage():
     assert support("3 people were killed.", P[3].text) == 0.0
 
 
+def test_names_must_be_in_the_passage_or_the_question():
+    q = "Who spoke for the ministry?"
+    # A name borrowed from elsewhere (a prompt example, the model's memory) is not supported.
+    assert support("Mr. Keller spoke for the ministry.", P[1].text, q) == 0.0
+    assert support("The ministry's Anatoly Glaz spoke.", P[1].text, q) == 0.0
+    # A sentence-opening word is not a name; titles are not names; Belarusian ~ Belarus.
+    assert support("Belarusian authorities summoned him.", P[0].text) == 1.0
+    assert support("Two people were killed in the Polish village.", P[3].text) == 1.0
+    # Names the question holds need not be repeated by the passage.
+    q = "Who summoned Ukraine's envoy?"
+    assert support("Ukraine's ambassador was summoned by Belarusian authorities.", P[0].text, q) == 1.0
+
+
 def test_restating_a_wh_question_is_not_an_answer():
     q = "Who summoned Ukraine's ambassador?"
     assert support("Someone summoned Ukraine's ambassador.", P[0].text, q) == 0.0
