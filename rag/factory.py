@@ -35,7 +35,7 @@ def build_embedder(settings: Settings) -> Embedder:
     this CPU. Both give the same vectors (cosine ≥ 0.9999) under the same name, so indexes stay valid."""
     model, why_not = find_onnx_model(settings.embed_model, settings.cache_dir / "models")
     if model is not None:
-        return OnnxEmbedder(model, settings.embed_batch_size)
+        return OnnxEmbedder(model)
     print(f"note: embedding with sentence-transformers (torch): {why_not}", file=sys.stderr)
     return SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size)
 
@@ -94,6 +94,12 @@ def build_pipeline(
     embedder = embedder or build_embedder(settings)
     store = store or open_store(settings)
     store.info()  # fail now, with the store's own message, if it holds no index
+    if generator is None:
+        # Load the embedder before llama.cpp: loading briefly needs twice its size, and the process's
+        # peak memory is lower when that happens before the 1.2 GB model is in.
+        warm = getattr(embedder, "warm_up", None)
+        if warm:
+            warm()
     retriever = HybridRetriever(SnapshotSource(store), embedder, candidates=settings.candidates)
     options = PipelineOptions(
         top_k=settings.top_k,
