@@ -1,14 +1,18 @@
-"""Freed buffers leave the process: after `return_freed_memory`, heap blocks are not kept resident."""
+"""Memory that the process no longer needs leaves its resident set: freed heap blocks, read file pages."""
 
 from __future__ import annotations
 
+import hashlib
+import mmap
 import platform
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from rag.config import PROJECT_ROOT
+from rag.memory import release_mapped_file, releasing_mapped_file
 
 PROBE = """
 import sys
@@ -41,3 +45,23 @@ def retained_mb(mode: str) -> int:
 def test_freed_blocks_are_returned_to_the_system():
     assert retained_mb("default") >= 24  # the behaviour this works around
     assert retained_mb("fixed") <= 4
+
+
+def rss_file_mb() -> int:
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("RssFile"))
+    return int(line.split()[1]) // 1024
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and madvise")
+def test_released_pages_of_a_mapped_file_leave_the_resident_set_and_read_back_intact(tmp_path: Path):
+    data = bytes(range(256)) * (4 * 32 * 1024)  # 32 MB
+    path = tmp_path / "weights.bin"
+    path.write_bytes(data)
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        assert hashlib.sha256(mapped).digest() == hashlib.sha256(data).digest()  # every page touched
+        before = rss_file_mb()
+        assert release_mapped_file(path) >= len(data)
+        assert rss_file_mb() <= before - 24
+        assert mapped[:] == data  # read back from the page cache
+        with releasing_mapped_file(path, every_s=0.01):
+            assert mapped[-256:] == data[-256:]
