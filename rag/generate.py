@@ -4,12 +4,14 @@ OpenAI-compatible server. llama-index's types stay in this module.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rag.config import Settings
+from rag.memory import releasing_mapped_file
 from rag.models import resolve_gguf
 
 
@@ -77,19 +79,24 @@ def _llamacpp_generator(settings: Settings) -> LlamaIndexGenerator:
 
     path = resolve_gguf(settings.llm_model, settings.cache_dir / "models")
     threads = settings.llm_threads or os.cpu_count() or 1
-    llm = LlamaCPP(
-        model_path=str(path),
-        temperature=0.0,
-        max_new_tokens=settings.max_answer_tokens,
-        context_window=settings.context_window,
-        generate_kwargs={"top_k": 1, "repeat_penalty": 1.0},
-        # Weights read into memory rather than mmap'd: llama.cpp repacks them for the CPU anyway, and
-        # with mmap the file pages stay resident beside the repacked copy (1.8 GB against 1.2 GB).
-        model_kwargs={"n_threads": threads, "n_batch": 256, "use_mmap": False, "verbose": False},
-        messages_to_prompt=chatml,
-        completion_to_prompt=lambda text: chatml([Message("user", text)]),
-        verbose=False,
-    )
+    # Mapped, not read: llama.cpp reads the whole file once to repack most weights into its own memory,
+    # then reads only the rest (embeddings, output layer, Q6_K layers) through the mapping. Releasing
+    # the mapped pages while it loads keeps only those resident. Measured, 1.5B model, after a
+    # 460-token prompt: read into memory (use_mmap=False) 1208 MB; mapped 1810 MB; mapped and
+    # released 1127 MB. Elsewhere than Linux the pages cannot be released this way: read, as before.
+    mapped = sys.platform.startswith("linux")
+    with releasing_mapped_file(path):
+        llm = LlamaCPP(
+            model_path=str(path),
+            temperature=0.0,
+            max_new_tokens=settings.max_answer_tokens,
+            context_window=settings.context_window,
+            generate_kwargs={"top_k": 1, "repeat_penalty": 1.0},
+            model_kwargs={"n_threads": threads, "n_batch": 256, "use_mmap": mapped, "verbose": False},
+            messages_to_prompt=chatml,
+            completion_to_prompt=lambda text: chatml([Message("user", text)]),
+            verbose=False,
+        )
     return LlamaIndexGenerator(llm, f"llama.cpp:{path.name}", "The embedded model failed")
 
 

@@ -1,14 +1,20 @@
-"""Hybrid retrieval: lexical matches for rare tokens, fusion, and answering from the last complete index."""
+"""Hybrid retrieval: lexical matches for rare tokens, fusion, and answering from the last complete index
+(while a run writes, and while the next snapshot is built)."""
 
 from __future__ import annotations
 
 import itertools
+import threading
+import time
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 from index.types import Chunk, content_hash
 from rag.config import Settings
 from rag.factory import build_pipeline, open_store, run_index
-from rag.retrieve import Snapshot
+from rag.retrieve import HybridRetriever, Snapshot, SnapshotSource
 from tests.fakes import FakeGenerator, HashEmbedder
 
 
@@ -48,6 +54,90 @@ def test_answers_come_from_the_last_complete_index_while_a_run_writes(settings: 
     hits = pipeline.retriever.retrieve("Zanzibar lighthouse strike", 5)
     assert all(h.chunk.source != "new.txt" for h in hits)
     assert source.current() is before
-    store.bump_generation()  # the run completes
+    store.bump_generation()  # the run completes; the next snapshot is built in the background
+    pipeline.retriever.retrieve("Zanzibar lighthouse strike", 5)
+    assert source.wait_for_rebuild(30)
     hits = pipeline.retriever.retrieve("Zanzibar lighthouse strike", 5)
     assert hits[0].chunk.source == "new.txt"
+
+
+class GatedStore:
+    """An in-memory SearchStore whose chunk listing can be held at a gate, as a slow rebuild would be."""
+
+    def __init__(self, chunks: list[Chunk], embedder: HashEmbedder):
+        self.chunks = chunks
+        self.embedder = embedder
+        self.gen = 0
+        self.gate = threading.Event()
+        self.gate.set()
+        self.listing = threading.Event()
+        self.fail_next = False
+
+    def generation(self) -> int:
+        return self.gen
+
+    def iter_chunks(self) -> list[Chunk]:
+        self.listing.set()
+        assert self.gate.wait(30)
+        if self.fail_next:
+            self.fail_next = False
+            raise RuntimeError("store busy")
+        return list(self.chunks)
+
+    def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        sims = self.embedder.embed([c.text for c in self.chunks]) @ vector
+        return [(self.chunks[i].id, float(sims[i])) for i in np.argsort(-sims)[:k]]
+
+
+NEWS = [
+    chunk("a.txt", "A missile fell in the Brest region of Belarus."),
+    chunk("b.txt", "The ambassador was summoned by the foreign ministry."),
+    chunk("c.txt", "Rates rose by a quarter point at the central bank."),
+]
+FRESH = chunk("new.txt", "Zanzibar lighthouse keepers went on strike.")
+
+
+def gated_retriever() -> tuple[GatedStore, SnapshotSource, HybridRetriever]:
+    embedder = HashEmbedder()
+    store = GatedStore(list(NEWS), embedder)
+    source = SnapshotSource(store, check_every_s=0)
+    retriever = HybridRetriever(source, embedder, candidates=3)
+    retriever.warm_up()  # the first snapshot is built now, synchronously
+    assert len(source.current()) == 3
+    return store, source, retriever
+
+
+def test_a_new_generation_is_built_in_the_background_while_answers_use_the_last_snapshot():
+    store, source, retriever = gated_retriever()
+    store.gate.clear()  # the next listing will hang until the test opens the gate
+    store.chunks.append(FRESH)
+    store.gen = 1
+    store.listing.clear()
+
+    started = time.monotonic()
+    hits = retriever.retrieve("Zanzibar lighthouse strike", 3)
+    assert store.listing.wait(5)  # the rebuild has started and is held at the gate...
+    hits += retriever.retrieve("Zanzibar lighthouse strike", 3)
+    assert time.monotonic() - started < 5  # ...and the answers did not wait for it
+    assert hits and all(h.chunk.source != "new.txt" for h in hits)
+    assert source.current().generation == 0
+    assert not source.wait_for_rebuild(0.05)
+
+    store.gate.set()
+    assert source.wait_for_rebuild(30)
+    assert source.current().generation == 1
+    assert retriever.retrieve("Zanzibar lighthouse strike", 3)[0].chunk.source == "new.txt"
+
+
+def test_a_failed_rebuild_keeps_the_last_snapshot_and_is_tried_again(capsys: pytest.CaptureFixture[str]):
+    store, source, retriever = gated_retriever()
+    store.chunks.append(FRESH)
+    store.gen = 1
+    store.fail_next = True
+    retriever.retrieve("Zanzibar lighthouse strike", 3)
+    assert source.wait_for_rebuild(30)
+    assert source.current().generation == 0
+    assert "store busy" in capsys.readouterr().err
+    source.current()  # the generation still differs: built again
+    assert source.wait_for_rebuild(30)
+    assert source.current().generation == 1
