@@ -151,7 +151,9 @@ def main() -> int:
             conversations=len(crowd),
             turns_asked=sum(len(c.questions) for c in crowd),
             turns_answered=len(turns),
-            errors=[f"{c.name}: {c.error}" for c in crowd if c.error],
+            reference_turns=sum(len(c.questions) for c in reference),
+            reference_answered=len(solo),
+            errors=[f"{c.name}: {c.error}" for c in reference + crowd if c.error],
             mixed_up=mixed,
             answers_differ_from_alone=differ,
             solo_turn_p50_s=round(statistics.median(solo), 2),
@@ -165,6 +167,8 @@ def main() -> int:
         stop(server)
         log.close()
     result["load_average"].append(load_average())
+    detail = {c.name: {"questions": c.questions, "answers": c.answers, "error": c.error} for c in reference + crowd}
+    (tmp / "conversations.json").write_text(json.dumps(detail, indent=1, ensure_ascii=False))
     print(f"\nbench_conversations — {args.users} conversations at once via gradio_client /ask (log: {tmp})")
     print(
         f"  reference (one at a time)   {len(scripts)} conversations in {result['sequential_s']} s; per turn "
