@@ -7,13 +7,10 @@ is finished by the next one (missing ids are added, stale ones removed).
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -79,51 +76,8 @@ def index_corpus(
 
     states = store.file_states()
     kept_sources: set[str] = set()
-    writes = _OrderedWrites()
-    try:
-        _index_files(
-            corpus,
-            files,
-            store,
-            embedder,
-            chunker,
-            states,
-            max_file_bytes,
-            batch_size,
-            progress,
-            writes,
-            summary,
-            kept_sources,
-        )
-    finally:
-        writes.close()  # every write submitted is done (or the first failure is raised) before we go on
-    for source, state in states.items():
-        if source not in kept_sources:
-            store.delete(sorted(state.ids))
-            summary.chunks_removed += len(state.ids)
-    if summary.chunks_added or summary.chunks_removed or summary.rebuilt:
-        store.bump_generation()
-    summary.chunks_total = store.count()
-    summary.seconds = round(time.perf_counter() - started, 3)
-    return summary
-
-
-def _index_files(
-    corpus: Path,
-    files: list[Path],
-    store: ChromaStore,
-    embedder: Embedder,
-    chunker: Chunker,
-    states: dict[str, Any],
-    max_file_bytes: int,
-    batch_size: int,
-    progress: Progress,
-    writes: _OrderedWrites,
-    summary: IndexSummary,
-    kept_sources: set[str],
-) -> None:
     by_hash: dict[str, str] = {}
-    writer = _BatchWriter(store, embedder, batch_size, writes)
+    writer = _BatchWriter(store, embedder, batch_size)
     total = len(files)
     for done, item in enumerate(load_documents(corpus, max_file_bytes), start=1):
         progress(done, total, item.source)
@@ -148,58 +102,31 @@ def _index_files(
         # Batches span files, so small files still embed in full batches. Order does not matter for
         # safety: readers see a new generation only after the run, and a killed run is redone.
         writer.add(new, n_chunks=len(chunks))
+        store.set_file_meta(kept, n_chunks=len(chunks))
         stale = old_ids - {c.id for c in chunks}
-        writes.submit(store.set_file_meta, kept, n_chunks=len(chunks))
-        writes.submit(store.delete, sorted(stale))
+        store.delete(sorted(stale))
         summary.files_indexed += 1
         summary.chunks_added += len(new)
         summary.chunks_unchanged += len(kept)
         summary.chunks_removed += len(stale)
 
     writer.flush()
-
-
-class _OrderedWrites:
-    """Runs the store's writes one after another on one thread, in the order they were submitted, so
-    the next batch is embedded while this one is written (Chroma's inserts are mostly single-threaded:
-    at 100k chunks they were 15% of the run's wall time). At most `depth` writes wait, so memory stays
-    bounded; a failed write stops the rest and is raised in the caller at its next submit or close."""
-
-    def __init__(self, depth: int = 2):
-        self._queue: queue.Queue[tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any]] | None] = queue.Queue(depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="index-writes", daemon=True)
-        self._thread.start()
-
-    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
-        self._raise()
-        self._queue.put((fn, args, kwargs))
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        self._raise()
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-
-    def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
-            if self._error is None:
-                fn, args, kwargs = job
-                try:
-                    fn(*args, **kwargs)
-                except BaseException as exc:  # handed to the caller's thread
-                    self._error = exc
+    for source, state in states.items():
+        if source not in kept_sources:
+            store.delete(sorted(state.ids))
+            summary.chunks_removed += len(state.ids)
+    if summary.chunks_added or summary.chunks_removed or summary.rebuilt:
+        store.bump_generation()
+    summary.chunks_total = store.count()
+    summary.seconds = round(time.perf_counter() - started, 3)
+    return summary
 
 
 class _BatchWriter:
     """Embeds and writes chunks in fixed-size batches, so memory does not grow with a file's size."""
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, batch_size: int, writes: _OrderedWrites):
-        self.store, self.embedder, self.batch_size, self.writes = store, embedder, batch_size, writes
+    def __init__(self, store: ChromaStore, embedder: Embedder, batch_size: int):
+        self.store, self.embedder, self.batch_size = store, embedder, batch_size
         self._pending: list[tuple[Chunk, int]] = []
 
     def add(self, chunks: Iterable[Chunk], n_chunks: int) -> None:
@@ -212,7 +139,7 @@ class _BatchWriter:
         if self._pending:
             chunks = [c for c, _ in self._pending]
             vectors = np.asarray(self.embedder.embed([c.text for c in chunks]))
-            self.writes.submit(self.store.add, chunks, vectors, n_chunks=[n for _, n in self._pending])
+            self.store.add(chunks, vectors, n_chunks=[n for _, n in self._pending])
             self._pending = []
 
 

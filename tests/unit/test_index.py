@@ -217,34 +217,3 @@ def test_killed_run_converges_to_a_clean_run(settings: Settings, corpus: Path, t
     assert sorted(stored_chunks(small)) == sorted(stored_chunks(clean_settings))
     again = run_index(small, corpus, embedder=HashEmbedder())
     assert again.chunks_added == 0 and again.chunks_removed == 0
-
-
-def test_store_writes_run_in_order_on_one_thread_and_failures_reach_the_caller():
-    import threading
-
-    from index.pipeline import _OrderedWrites
-
-    done: list[int] = []
-    threads: set[str] = set()
-
-    def write(i: int) -> None:
-        threads.add(threading.current_thread().name)
-        done.append(i)
-
-    writes = _OrderedWrites()
-    for i in range(50):
-        writes.submit(write, i)
-    writes.close()
-    assert done == list(range(50))
-    assert threads == {"index-writes"}
-
-    def fail() -> None:
-        raise OSError("disk full")
-
-    writes = _OrderedWrites()
-    with pytest.raises(OSError, match="disk full"):  # at the next submit, or at close
-        writes.submit(fail)
-        writes.submit(write, 99)  # queued or refused: either way it must not run after the failure
-        writes.close()
-    writes.close()
-    assert 99 not in done
