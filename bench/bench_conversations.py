@@ -94,16 +94,11 @@ def pct(values: list[float], q: float) -> float:
 def main() -> int:
     args = parse_args()
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from proc import VENV_BIN, free_port, load_average, stop, tree_rss_mb, wait_http
+    from proc import VENV_BIN, free_port, load_average, project_index, stop, tree_rss_mb, wait_http
 
     rag = str(VENV_BIN / "rag")
     tmp = Path(tempfile.mkdtemp(prefix="bench-conv-"))
-    store = args.store
-    if store is None:
-        store = tmp / "store"
-        done = subprocess.run([rag, "index", "--store", str(store), "--json"], capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"`rag index` failed: {done.stderr.strip()}")
+    store = project_index(args.store, tmp)
     scripts = conversations(args.gold)
     if not scripts:
         raise SystemExit(f"no multi-turn conversations in {args.gold}")

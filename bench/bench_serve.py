@@ -77,16 +77,11 @@ def chat(base: str, question: str, timeout_s: float) -> tuple[int, dict[str, Any
 
 def main() -> int:
     args = parse_args()
-    from proc import VENV_BIN, free_port, load_average, stop, tree_peak_mb, tree_rss_mb
+    from proc import VENV_BIN, free_port, load_average, project_index, stop, tree_peak_mb, tree_rss_mb
 
     rag = str(VENV_BIN / "rag")
     tmp = Path(tempfile.mkdtemp(prefix="bench-serve-"))
-    store = args.store
-    if store is None:
-        store = tmp / "store"
-        done = subprocess.run([rag, "index", "--store", str(store), "--json"], capture_output=True, text=True)
-        if done.returncode:
-            raise SystemExit(f"`rag index` failed: {done.stderr.strip()}")
+    store = project_index(args.store, tmp)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     cmd = [rag, "serve", "--store", str(store), "--port", str(port), *(["--model", args.model] if args.model else [])]

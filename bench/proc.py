@@ -105,3 +105,16 @@ def tree_cpu_s(pid: int) -> float:
             continue
         total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / ticks
+
+
+def project_index(store: Path | None, tmp: Path) -> Path:
+    """`store` if given; otherwise the project's corpus indexed by `rag index` into `tmp/store`."""
+    if store is not None:
+        return store
+    store = tmp / "store"
+    done = subprocess.run(
+        [str(VENV_BIN / "rag"), "index", "--store", str(store), "--json"], capture_output=True, text=True
+    )
+    if done.returncode:
+        raise SystemExit(f"`rag index` failed: {done.stderr.strip()}")
+    return store
