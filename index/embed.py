@@ -24,6 +24,12 @@ class Embedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
+def embedder_name(model: str) -> str:
+    """The name the store records for a model: the same for every embedder of it, so indexes stay
+    compatible whichever runtime embeds."""
+    return model if model == DEFAULT_EMBED_MODEL else Path(model).name
+
+
 class ModelNotFoundError(Exception):
     """A configured model is neither a packaged model nor an existing path."""
 
@@ -58,7 +64,7 @@ class SentenceTransformerEmbedder:
     """Loads lazily on first use; safe to share between threads."""
 
     def __init__(self, model: str = DEFAULT_EMBED_MODEL, batch_size: int = 64):
-        self.name = model if model == DEFAULT_EMBED_MODEL else Path(model).name
+        self.name = embedder_name(model)
         self._model_name = model
         self.batch_size = batch_size
         self._model: Any = None

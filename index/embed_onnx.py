@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.embed import DEFAULT_EMBED_MODEL, resolve_embed_model
+from index.embed import embedder_name, resolve_embed_model
 
 FORMAT = 1  # bump when the exported graph or the stamp changes, so old exports are redone
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -64,11 +64,6 @@ class SentenceTransformerLayout:
     weights: Path
     max_seq_length: int
     dim: int
-
-
-def embedder_name(model: str) -> str:
-    """The name the store records, the same for both embedders so indexes stay compatible."""
-    return model if model == DEFAULT_EMBED_MODEL else Path(model).name
 
 
 def onnx_paths(model: str, models_dir: Path) -> tuple[Path, Path]:
@@ -196,12 +191,13 @@ def export_onnx(model: str, models_dir: Path) -> OnnxModel:
     found, _ = find_onnx_model(model, models_dir)
     if found is not None:
         return found
-    layout = read_layout(resolve_embed_model(model))
+    model_dir = resolve_embed_model(model)
+    layout = read_layout(model_dir)
     onnx, stamp = onnx_paths(model, models_dir)
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = onnx.with_name(f".{onnx.name}.{os.getpid()}.tmp")
     try:
-        expected = _export_graph(resolve_embed_model(model), layout, tmp)
+        expected = _export_graph(model_dir, layout, tmp)
         candidate = OnnxModel(embedder_name(model), tmp, layout.tokenizer, layout.max_seq_length, layout.dim)
         got = OnnxEmbedder(candidate, threads=1).embed(_CHECK_TEXTS)
         cosine = float(np.min(np.sum(got * expected, axis=1)))

@@ -42,10 +42,6 @@ class IndexSummary:
         return asdict(self)
 
 
-def _noop(done: int, total: int, name: str) -> None:
-    del done, total, name
-
-
 def index_corpus(
     corpus: Path,
     store: ChromaStore,
@@ -55,7 +51,7 @@ def index_corpus(
     max_file_bytes: int,
     batch_size: int = 64,
     rebuild: bool = False,
-    progress: Progress = _noop,
+    progress: Progress | None = None,
 ) -> IndexSummary:
     started = time.perf_counter()
     summary = IndexSummary(store=store.location)
@@ -80,7 +76,8 @@ def index_corpus(
     writer = _BatchWriter(store, embedder, batch_size)
     total = len(files)
     for done, item in enumerate(load_documents(corpus, max_file_bytes), start=1):
-        progress(done, total, item.source)
+        if progress:
+            progress(done, total, item.source)
         summary.files_seen += 1
         if isinstance(item, Document) and item.doc_hash in by_hash:
             item = Skipped(item.source, f"same content as {by_hash[item.doc_hash]}")

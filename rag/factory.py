@@ -76,12 +76,8 @@ def run_index(
             max_file_bytes=settings.max_file_bytes,
             batch_size=settings.embed_batch_size,
             rebuild=rebuild,
-            progress=progress or _no_progress,
+            progress=progress,
         )
-
-
-def _no_progress(done: int, total: int, name: str) -> None:
-    del done, total, name
 
 
 def build_pipeline(
