@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from rag.config import Settings
-from rag.memory import releasing_mapped_file
+from rag.memory import cache_in_small_pages, releasing_mapped_file
 from rag.models import resolve_gguf
 
 
@@ -85,6 +85,8 @@ def _llamacpp_generator(settings: Settings) -> LlamaIndexGenerator:
     # 460-token prompt: read into memory (use_mmap=False) 1208 MB; mapped 1810 MB; mapped and
     # released 1127 MB. Elsewhere than Linux the pages cannot be released this way: read, as before.
     mapped = sys.platform.startswith("linux")
+    if mapped:
+        cache_in_small_pages(path)  # else each hot tensor keeps its 2 MB neighbourhood resident
     with releasing_mapped_file(path):
         llm = LlamaCPP(
             model_path=str(path),

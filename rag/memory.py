@@ -53,6 +53,31 @@ def release_mapped_file(path: Path) -> int:
     return advised
 
 
+def cache_in_small_pages(path: Path, chunk: int = 1 << 20) -> bool:
+    """Put `path` in the page cache as single pages, so a mapping of it holds resident only what is read.
+
+    Linux keeps a file read the usual way in large folios (up to 2 MB), and a fault on one byte maps the
+    whole folio: the model's small hot tensors (norms, biases, Q6_K layers) sit between weights that
+    llama.cpp copies out and never reads again, and each one kept megabytes of them resident. Measured,
+    1.5B model after one answer: 547 MB of the file resident with large folios, 391 MB with single
+    pages, same decode speed. The file's cached pages are dropped (only those no process maps) and read
+    back with read-ahead off, which caches them one page each; 0.8 s for the 1.1 GB model here. False
+    elsewhere than Linux (nothing is done)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(fd)  # pages not yet written back cannot be dropped
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_RANDOM)
+        view = memoryview(bytearray(chunk))
+        while os.readv(fd, [view]) > 0:
+            pass
+    finally:
+        os.close(fd)
+    return True
+
+
 @contextmanager
 def releasing_mapped_file(path: Path, every_s: float = 0.05) -> Iterator[None]:
     """Release the pages of `path` every `every_s` seconds while the body runs, and once after it:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.memory import release_mapped_file, releasing_mapped_file
+from rag.memory import cache_in_small_pages, release_mapped_file, releasing_mapped_file
 
 PROBE = """
 import sys
@@ -65,3 +65,17 @@ def test_released_pages_of_a_mapped_file_leave_the_resident_set_and_read_back_in
         assert mapped[:] == data  # read back from the page cache
         with releasing_mapped_file(path, every_s=0.01):
             assert mapped[-256:] == data[-256:]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and posix_fadvise")
+def test_a_file_cached_in_small_pages_keeps_resident_only_what_is_read(tmp_path: Path):
+    data = bytes(range(256)) * (4 * 64 * 1024)  # 64 MB, written the usual way (large folios where the kernel uses them)
+    path = tmp_path / "weights.bin"
+    path.write_bytes(data)
+    assert cache_in_small_pages(path)
+    with path.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        before = rss_file_mb()
+        touched = [mapped[i] for i in range(0, len(data), 1 << 20)]  # one byte per MB
+        assert rss_file_mb() - before <= 8  # was 64 MB here with the file's large folios
+        assert touched == [data[i] for i in range(0, len(data), 1 << 20)]
+        assert hashlib.sha256(mapped).digest() == hashlib.sha256(data).digest()
