@@ -120,24 +120,41 @@ def index_corpus(
 
 
 class _BatchWriter:
-    """Embeds and writes chunks in fixed-size batches, so memory does not grow with a file's size."""
+    """Embeds chunks in batches of `batch_size` and writes them to the store `write_size` at a time, so
+    memory does not grow with a file's size. Each store call has a fixed cost (a transaction, an index
+    update, an HTTP round trip to a server): measured with 30k chunks into the embedded store, writing
+    64 at a time took 25 s, 1,024 at a time 17–19 s."""
 
-    def __init__(self, store: ChromaStore, embedder: Embedder, batch_size: int):
-        self.store, self.embedder, self.batch_size = store, embedder, batch_size
-        self._pending: list[tuple[Chunk, int]] = []
+    def __init__(self, store: ChromaStore, embedder: Embedder, batch_size: int, write_size: int = 1024):
+        self.store, self.embedder = store, embedder
+        self.batch_size, self.write_size = batch_size, max(write_size, batch_size)
+        self._pending: list[tuple[Chunk, int]] = []  # not embedded yet
+        self._embedded: list[tuple[Chunk, int]] = []
+        self._vectors: list[np.ndarray] = []
 
     def add(self, chunks: Iterable[Chunk], n_chunks: int) -> None:
         for chunk in chunks:
             self._pending.append((chunk, n_chunks))
             if len(self._pending) >= self.batch_size:
-                self.flush()
+                self._embed()
+
+    def _embed(self) -> None:
+        if self._pending:
+            self._vectors.append(np.asarray(self.embedder.embed([c.text for c, _ in self._pending])))
+            self._embedded += self._pending
+            self._pending = []
+        if len(self._embedded) >= self.write_size:
+            self._write()
+
+    def _write(self) -> None:
+        if self._embedded:
+            chunks = [c for c, _ in self._embedded]
+            self.store.add(chunks, np.concatenate(self._vectors), n_chunks=[n for _, n in self._embedded])
+            self._embedded, self._vectors = [], []
 
     def flush(self) -> None:
-        if self._pending:
-            chunks = [c for c, _ in self._pending]
-            vectors = np.asarray(self.embedder.embed([c.text for c in chunks]))
-            self.store.add(chunks, vectors, n_chunks=[n for _, n in self._pending])
-            self._pending = []
+        self._embed()
+        self._write()
 
 
 def _dim(embedder: Embedder) -> int:

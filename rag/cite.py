@@ -88,17 +88,24 @@ def _has(term: str, pool: set[str]) -> bool:
     return term in pool or any(terms_match(term, p) for p in pool)
 
 
-def support(claim: str, passage_text: str, question: str = "") -> float:
+def support(claim: str, passage_text: str, question: str = "", context: str = "") -> float:
     """Share of the claim's new content terms (those not already in the question) found in the
-    passage; 0 if the claim states a number that neither the passage nor the question holds, or if
-    it only restates a wh-question without answering it."""
+    passage; 0 if the claim states a number or a name that neither the passage nor the conversation
+    holds, or if it only restates a wh-question without answering it.
+
+    `question` is what the user asked in this turn; `context` is the conversation it stands in (the
+    search query rewritten from earlier turns): its names and numbers may be repeated, but repeating
+    it is not an answer to the new question. A date in the passage (2022-12-29) also supports the
+    same date written out (29 December 2022)."""
+    passage_text = _with_dates_written_out(passage_text)
     given = _canon(terms(question, parts=False))
+    said = given | _canon(terms(context, parts=False))
     pterms = _canon(terms(passage_text, parts=False))
-    claimed = _numbers(claim) - _numbers(question)
-    if claimed and not claimed & _numbers(passage_text):
-        return 0.0  # every number the claim adds is missing from the passage: "3 people" vs "two"
-    if any(not _has(n, pterms | given) for n in _names(claim)):
-        return 0.0  # a name the claim adds is in neither the passage nor the question: "Mr. Keller"
+    claimed = _numbers(claim) - _numbers(question) - _numbers(context)
+    if claimed - _numbers(passage_text):
+        return 0.0  # a number the claim adds is missing from the passage: "3 people" vs "two"
+    if any(not _has(n, pterms | said) for n in _names(claim)):
+        return 0.0  # a name the claim adds is in neither the passage nor the conversation: "Mr. Keller"
     cterms = [
         t for t in dict.fromkeys(_NUMBER_WORDS.get(t, t) for t in terms(claim, parts=False)) if t not in _DISCOURSE
     ]
@@ -112,6 +119,20 @@ def support(claim: str, passage_text: str, question: str = "") -> float:
     if not new:
         return 1.0
     return sum(1 for t in new if _has(t, pterms)) / len(new)
+
+
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_MONTHS = "January February March April May June July August September October November December".split()
+
+
+def _with_dates_written_out(text: str) -> str:
+    def spelled(m: re.Match[str]) -> str:
+        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        if not 1 <= month <= 12 or not 1 <= day <= 31:
+            return m.group(0)
+        return f"{m.group(0)} ({day} {_MONTHS[month - 1]} {year})"
+
+    return _ISO_DATE.sub(spelled, text)
 
 
 _TITLES = frozenset("mr mrs ms dr prof sir gen col lt sgt president minister".split())
@@ -130,32 +151,72 @@ def _names(text: str) -> set[str]:
     return found
 
 
-def verify(answer: str, passages: Sequence[Passage], min_coverage: float = 0.5, question: str = "") -> Verified:
+def verify(
+    answer: str, passages: Sequence[Passage], min_coverage: float = 0.5, question: str = "", context: str = ""
+) -> Verified:
+    """Keep the claims of `answer` that a passage supports (see `support`; `question` and `context`
+    are passed on to it), each with the passages that support it."""
     by_number = {p.number: p for p in passages}
     kept: list[tuple[str, list[int]]] = []
     dropped: list[str] = []
     notes: list[str] = []
+    evidence = {p.number: _evidence(p) for p in passages}
+    asked = _numbers(question) | _numbers(context)
     for claim in parse_claims(answer):
         valid = [n for n in dict.fromkeys(claim.markers) if n in by_number]
         if len(valid) < len(set(claim.markers)):
             notes.append(f"removed marker(s) pointing at no passage in: {claim.text!r}")
-        good = [n for n in valid if support(claim.text, by_number[n].text, question) >= min_coverage]
+        text = claim.text
+        good, moved = _supporters(text, valid, evidence, min_coverage, question, context)
         if not good:
-            # The union of the cited passages may support what no single one does.
-            union = " ".join(by_number[n].text for n in valid)
-            if valid and support(claim.text, union, question) >= min_coverage:
-                good = valid
-        if not good:
-            best = max(passages, key=lambda p: support(claim.text, p.text, question), default=None)
-            if best is not None and support(claim.text, best.text, question) >= min_coverage:
-                good = [best.number]
-                if valid:
-                    notes.append(f"re-attributed {claim.text!r} from {valid} to [{best.number}]")
+            # Small models add a year the passage does not state ("on 3 July, 2022"): without the years
+            # the user did not give, the claim may hold.
+            trimmed = _without_years(text, keep=asked)
+            if trimmed != text:
+                good, moved = _supporters(trimmed, valid, evidence, min_coverage, question, context)
+                if good:
+                    notes.append(f"removed a year its passage does not state from {text!r}")
+                    text = trimmed
+        if moved:
+            notes.append(f"re-attributed {text!r} from {valid} to {good}")
         if good:
-            kept.append((claim.text, good))
+            kept.append((text, good))
         else:
-            dropped.append(claim.text)
+            dropped.append(text)
     return _render(kept, by_number, tuple(dropped), tuple(notes))
+
+
+def _supporters(
+    claim: str, cited: list[int], evidence: dict[int, str], min_coverage: float, question: str, context: str
+) -> tuple[list[int], bool]:
+    """The passages that support `claim`: those it cites, else their union, else the single best
+    passage (then the second value is True: the claim was re-attributed)."""
+    good = [n for n in cited if support(claim, evidence[n], question, context) >= min_coverage]
+    if good:
+        return good, False
+    # The union of the cited passages may support what no single one does.
+    if cited and support(claim, " ".join(evidence[n] for n in cited), question, context) >= min_coverage:
+        return cited, False
+    scored = [(support(claim, text, question, context), n) for n, text in evidence.items()]
+    best_score, best = max(scored, default=(0.0, 0))
+    if best_score >= min_coverage:
+        return [best], bool(cited)
+    return [], False
+
+
+def _evidence(p: Passage) -> str:
+    """What a passage shows the generator: its text, and its article's date when known."""
+    return f"{p.text} {p.date}" if p.date else p.text
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _without_years(claim: str, keep: set[str]) -> str:
+    """The claim without the years it states, except those in `keep`."""
+    for year in set(_YEAR.findall(claim)) - keep:
+        claim = re.sub(rf",?\s*(?:\bin\s+)?\b{year}\b", "", claim)
+    return claim
 
 
 def _render(

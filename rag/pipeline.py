@@ -139,7 +139,7 @@ class Pipeline:
         if NOT_FOUND in raw:
             yield refusal("the generator found no answer in the passages", first=first, draft=raw)
             return
-        checked = verify(raw, passages, opts.min_support, question=query)
+        checked = verify(raw, passages, opts.min_support, question=question, context=query)
         if not checked.citations:
             why = "no claim of the generated answer is supported by the passages"
             if checked.dropped:

@@ -102,6 +102,40 @@ def test_question_terms_need_not_be_in_the_passage():
     assert support("Belarus said it shot down a Ukrainian S-300 missile in December 2022.", passage, q) >= 0.5
 
 
+def test_a_follow_up_answer_may_repeat_the_conversation_but_must_add_to_the_question():
+    # "How far is it from the border?" after "Which village?": the search query carries the earlier
+    # turn, and repeating it is fine when the passage holds the new fact.
+    q = "How far is it from the border?"
+    context = f"{q} (Which village did the fragments come down in? They came down in Harbacha.)"
+    passage = "The missile came down in the village of Harbacha, about 15 kilometers from the border."
+    claim = "The missile came down in Harbacha, about 15 kilometers from the border."
+    assert support(claim, passage, q, context) == 1.0
+    # Names and numbers the conversation holds need not be repeated by the passage...
+    assert support("Harbacha is about 15 kilometers from the border.", "It lies 15 kilometers away.", q, context) > 0
+    # ...but restating the question itself is still no answer, and new numbers must be in the passage.
+    assert support("It is some distance from the border.", passage, q, context) == 0.0
+    assert support("It is 20 kilometers from the border.", passage, q, context) == 0.0
+
+
+def test_a_date_in_the_passage_supports_the_same_date_written_out():
+    q = "On what date did Belarus say it shot down the missile?"
+    passage = "date 2022-12-29 Belarus said Thursday it shot down a missile."
+    assert support("Belarus said it shot down the missile on December 29, 2022.", passage, q) == 1.0
+    assert support("Belarus said it shot down the missile on 29 December 2022.", passage, q) == 1.0
+    assert support("Belarus said it shot down the missile on December 28, 2022.", passage, q) < 0.5
+
+
+def test_a_year_the_passage_does_not_state_is_removed_not_believed():
+    passages = [Passage(1, "a.txt", 0, 60, "Lukashenko announced the deployment on 3 July.", 0.9)]
+    checked = verify("Lukashenko announced the deployment on 3 July, 2022 [1].", passages)
+    assert checked.text == "Lukashenko announced the deployment on 3 July [1]."
+    assert any("removed a year" in n for n in checked.notes)
+    # A year the user gave stays; a wrong day is not repaired.
+    asked = verify("It was announced on 3 July 2024 [1].", passages, question="What happened in 2024?")
+    assert "2024" in asked.text
+    assert not verify("Lukashenko announced the deployment on 4 July, 2022 [1].", passages).citations
+
+
 @pytest.mark.parametrize(
     ("question", "answer", "ok"),
     [

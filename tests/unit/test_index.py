@@ -13,7 +13,7 @@ import pytest
 
 from index.load import CorpusError
 from index.lock import IndexBusyError, index_lock
-from index.store import IncompatibleStoreError, StoreError
+from index.store import ChromaStore, IncompatibleStoreError, StoreError
 from rag.config import Settings
 from rag.factory import lock_path, open_store, run_index
 from tests.fakes import HashEmbedder
@@ -116,7 +116,7 @@ def test_markdown_and_html_are_loaded(settings: Settings, tmp_path: Path, embedd
     assert by_source["b.html"].title == "Page" and "x=1" not in by_source["b.html"].text
 
 
-def test_large_file_is_written_in_bounded_batches(settings: Settings, tmp_path: Path):
+def test_large_file_is_written_in_bounded_batches(settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     docs = tmp_path / "big"
     docs.mkdir()
     paragraph = " ".join(f"Sentence number {i} tells about item {i * 7} in the ledger." for i in range(40))
@@ -128,9 +128,20 @@ def test_large_file_is_written_in_bounded_batches(settings: Settings, tmp_path: 
             sizes.append(len(texts))
             return super().embed(texts)
 
+    writes: list[int] = []
+    add = ChromaStore.add
+
+    def recording_add(self, chunks, vectors, n_chunks):  # type: ignore[no-untyped-def]
+        assert len(chunks) == len(vectors)
+        writes.append(len(chunks))
+        return add(self, chunks, vectors, n_chunks)
+
+    monkeypatch.setattr(ChromaStore, "add", recording_add)
     summary = run_index(settings.model_copy(update={"embed_batch_size": 32}), docs, embedder=Recording())
     assert summary.chunks_total > 500
     assert max(sizes) <= 32
+    assert max(writes) <= 1024 and len(writes) < len(sizes)  # several embedded batches per store call
+    assert sum(writes) == summary.chunks_added == summary.chunks_total
     text = (docs / "big.txt").read_text()
     assert all(text[s:e] == t for _, s, e, t in stored_chunks(settings).values())
 
