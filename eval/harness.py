@@ -219,6 +219,7 @@ def summarise(
             "llm_model": settings.llm_model,
             "generator": pipeline.generator.name,
             "top_k": settings.top_k,
+            "rerank_pool": settings.rerank_pool,
             "passages": settings.passages,
             "min_relevance": settings.min_relevance,
             "chunk_size": settings.chunk_size,

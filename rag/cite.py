@@ -190,17 +190,29 @@ def _supporters(
     claim: str, cited: list[int], evidence: dict[int, str], min_coverage: float, question: str, context: str
 ) -> tuple[list[int], bool]:
     """The passages that support `claim`: those it cites, else their union, else the single best
-    passage (then the second value is True: the claim was re-attributed)."""
+    passage, else the best passage with the one that completes it (for these two the second value is
+    True when the claim cited others: it was re-attributed)."""
     good = [n for n in cited if support(claim, evidence[n], question, context) >= min_coverage]
     if good:
         return good, False
     # The union of the cited passages may support what no single one does.
     if cited and support(claim, " ".join(evidence[n] for n in cited), question, context) >= min_coverage:
         return cited, False
-    scored = [(support(claim, text, question, context), n) for n, text in evidence.items()]
+    numbers = sorted(evidence)
+    scored = [(support(claim, evidence[n], question, context), -n) for n in numbers]
     best_score, best = max(scored, default=(0.0, 0))
     if best_score >= min_coverage:
-        return [best], bool(cited)
+        return [-best], bool(cited)
+    # A claim may join two passages ("54 of 69 missiles" from one, the day from another): the pair
+    # that supports it best, both cited.
+    pairs = [
+        (support(claim, f"{evidence[a]} {evidence[b]}", question, context), -a, -b)
+        for i, a in enumerate(numbers)
+        for b in numbers[i + 1 :]
+    ]
+    pair_score, a, b = max(pairs, default=(0.0, 0, 0))
+    if pair_score >= min_coverage:
+        return [-a, -b], bool(cited)
     return [], False
 
 
@@ -240,7 +252,9 @@ def _render(
     return Verified(" ".join(parts), citations, dropped, notes)
 
 
-_WHO = re.compile(r"^\s*(who|whom|whose)\b|\bwhat(?:'s| is| was)? (?:the |his |her |their )?names?\b|\bname of\b", re.I)
+_WHO = re.compile(
+    r"^\s*(who|whom|whose)\b|\bwhat(?:'s| is| was| were| are)?\b[\w\s'’]{0,30}\bnames?\b|\bname of\b", re.I
+)
 _HOW_MANY = re.compile(
     r"\bhow (many|much|far|long|old|big|large|high|close|near)\b|\bwhat (percentage|number|share)\b", re.I
 )
@@ -253,12 +267,13 @@ _TIME_WORDS = re.compile(
 )
 
 
-def answers_question_type(question: str, answer: str) -> bool:
-    """A cheap check that the answer is the kind of thing asked for: a name the question does not
-    already hold for "who", a number for "how many", a time for "when". Other questions pass."""
+def answers_question_type(question: str, answer: str, context: str = "") -> bool:
+    """A cheap check that the answer is the kind of thing asked for: a name that neither the question
+    nor the conversation (`context`) already holds for "who", a number for "how many", a time for
+    "when". Other questions pass."""
     plain = MARKER.sub("", answer)
     if _WHO.search(question):
-        asked = {w.lower() for w in re.findall(r"\w+", question)}
+        asked = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")}
         names = [w for w in re.findall(r"\b[A-Z][\w’'-]*", plain) if w.lower() not in asked | _OPENERS]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
     if _HOW_MANY.search(question):

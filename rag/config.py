@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     max_file_mb: float = 100.0
 
     # Retrieval.
-    top_k: int = 8  # chunks kept after fusion
+    top_k: int = 8  # chunks kept: those of the rerank pool whose best sentence scores highest
+    rerank_pool: int = 16  # chunks taken from fusion for sentence scoring (<= top_k: no reranking)
     candidates: int = 30  # chunks each retriever proposes
     passages: int = 10  # sentence passages shown to the generator
     min_relevance: float = 0.30  # below this evidence score the answer is refused

@@ -99,6 +99,7 @@ def build_pipeline(
     retriever = HybridRetriever(SnapshotSource(store), embedder, candidates=settings.candidates)
     options = PipelineOptions(
         top_k=settings.top_k,
+        rerank_pool=settings.rerank_pool,
         passages=settings.passages,
         min_relevance=settings.min_relevance,
         max_answer_tokens=settings.max_answer_tokens,

@@ -17,7 +17,7 @@ import prompts
 from rag.cite import answers_question_type, verify
 from rag.generate import Generator, Message
 from rag.guard import clean_question, is_instruction_attack
-from rag.rerank import SentenceSelector, to_passages
+from rag.rerank import SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
 from rag.types import Answer, Hit, Passage, Timings
@@ -49,6 +49,7 @@ Event = Evidence | Token | Done
 @dataclass
 class PipelineOptions:
     top_k: int = 8
+    rerank_pool: int = 16  # fused chunks whose sentences are scored; the top_k with the best sentence are kept
     passages: int = 6
     min_relevance: float = 0.30
     min_support: float = 0.5
@@ -93,8 +94,11 @@ class Pipeline:
         t0 = time.perf_counter()
         question = clean_question(question)
         query = self.rewriter.rewrite(question, history)
-        hits = self.retriever.retrieve(query, opts.top_k)
-        sentences = self.selector.score(query, hits)
+        pool = self.retriever.retrieve(query, max(opts.top_k, opts.rerank_pool))
+        scored = self.selector.score(query, pool)
+        hits = rank_by_best_sentence(pool, scored, opts.top_k)
+        kept = {(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits}
+        sentences = [s for s in scored if any(src == s.source and a <= s.start < b for src, a, b in kept)]
         passages = tuple(to_passages(sentences, opts.passages))
         retrieve_s = time.perf_counter() - t0
         yield Evidence(passages, tuple(hits), query, retrieve_s)
@@ -146,7 +150,7 @@ class Pipeline:
                 why += f" (unsupported: {' | '.join(checked.dropped)[:300]})"
             yield refusal(why, first=first, draft=raw)
             return
-        if not answers_question_type(question, checked.text):
+        if not answers_question_type(question, checked.text, context=query):
             yield refusal(
                 "the answer does not state what the question asks for (a name, number or time)", first=first, draft=raw
             )

@@ -11,7 +11,7 @@ import math
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -108,6 +108,25 @@ def _mmr(scores: list[float], vecs: np.ndarray, diversity: float) -> list[int]:
         remaining.remove(i)
         best_sim = np.maximum(best_sim, vecs @ vecs[i])
     return picked
+
+
+def rank_by_best_sentence(hits: Sequence[Hit], sentences: Sequence[ScoredSentence], k: int) -> list[Hit]:
+    """The k chunks whose best sentence scores highest ("MaxP"), each scored by that sentence.
+
+    A chunk's fused score judges all of it at once; the sentence that answers is often one of five
+    in a chunk about something else, and its own score finds it. Chunks without a scored sentence
+    keep their order after the others."""
+    best: dict[tuple[str, int], float] = {}
+    for s in sentences:
+        key = (s.source, s.start)
+        best[key] = max(best.get(key, float("-inf")), s.score)
+    ranked = []
+    for order, hit in enumerate(hits):
+        c = hit.chunk
+        score = max((v for (src, a), v in best.items() if src == c.source and c.start <= a < c.end), default=None)
+        ranked.append((score is None, -(score or 0.0), order, hit, score))
+    ranked.sort(key=lambda r: r[:3])
+    return [replace(hit, score=score) if score is not None else hit for *_, hit, score in ranked[:k]]
 
 
 def to_passages(sentences: Sequence[ScoredSentence], n: int, max_chars: int = 2400) -> list[Passage]:

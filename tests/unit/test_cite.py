@@ -125,6 +125,18 @@ def test_a_date_in_the_passage_supports_the_same_date_written_out():
     assert support("Belarus said it shot down the missile on December 28, 2022.", passage, q) < 0.5
 
 
+def test_a_claim_joining_two_passages_cites_both():
+    passages = [
+        Passage(1, "a.txt", 0, 50, "The army said it shot down 54 missiles out of 69.", 0.9),
+        Passage(2, "b.txt", 0, 40, "The attack came on 29 December.", 0.8),
+        Passage(3, "c.txt", 0, 40, "Sirens sounded in the capital.", 0.7),
+    ]
+    checked = verify("The army shot down 54 missiles out of 69 on 29 December.", passages)
+    assert checked.text == "The army shot down 54 missiles out of 69 on 29 December [1][2]."
+    assert [c.source for c in checked.citations] == ["a.txt", "b.txt"]
+    assert not verify("The army shot down 54 missiles out of 70 on 29 December.", passages).citations
+
+
 def test_a_year_the_passage_does_not_state_is_removed_not_believed():
     passages = [Passage(1, "a.txt", 0, 60, "Lukashenko announced the deployment on 3 July.", 0.9)]
     checked = verify("Lukashenko announced the deployment on 3 July, 2022 [1].", passages)
@@ -147,7 +159,15 @@ def test_a_year_the_passage_does_not_state_is_removed_not_believed():
         ("When did it land?", "It landed on Thursday morning [1].", True),
         ("When did it land?", "It landed in a field [1].", False),
         ("Where did it land?", "In a field [1].", True),
+        ("What's that person's name?", "Anatoly Glaz [1].", True),
+        ("What's that person's name?", "The foreign ministry spokesman [1].", False),
     ],
 )
 def test_answers_question_type(question: str, answer: str, ok: bool):
     assert answers_question_type(question, answer) is ok
+
+
+def test_a_name_the_conversation_already_holds_does_not_answer_who():
+    context = "What's that person's name? (Who spoke for the Belarusian foreign ministry?)"
+    assert not answers_question_type("What's that person's name?", "The Belarusian spokesman [1].", context)
+    assert answers_question_type("What's that person's name?", "Anatoly Glaz [1].", context)

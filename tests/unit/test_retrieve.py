@@ -141,3 +141,25 @@ def test_a_failed_rebuild_keeps_the_last_snapshot_and_is_tried_again(capsys: pyt
     source.current()  # the generation still differs: built again
     assert source.wait_for_rebuild(30)
     assert source.current().generation == 1
+
+
+def test_chunks_are_reranked_by_their_best_sentence():
+    from rag.rerank import ScoredSentence, rank_by_best_sentence
+    from rag.types import Hit
+
+    def chunk(source: str, start: int, text: str) -> Chunk:
+        return Chunk(content_hash(source, str(start)), source, start, start + len(text), text, "h")
+
+    a = chunk("a.txt", 0, "Background. More background about the war.")
+    b = chunk("b.txt", 100, "Context. The ambassador was summoned on Friday.")
+    c = chunk("c.txt", 0, "Nothing scored here.")
+    hits = [Hit(a, 0.9), Hit(b, 0.5), Hit(c, 0.4)]
+
+    def sentence(source: str, start: int, score: float) -> ScoredSentence:
+        return ScoredSentence(source, start, start + 5, "x", score, 0.0, score, "", "")
+
+    scored = [sentence("b.txt", 109, 0.8), sentence("a.txt", 12, 0.3), sentence("b.txt", 100, 0.1)]
+    ranked = rank_by_best_sentence(hits, scored, k=3)
+    assert [h.chunk.source for h in ranked] == ["b.txt", "a.txt", "c.txt"]
+    assert [h.score for h in ranked] == [0.8, 0.3, 0.4]  # the best sentence's score; unscored kept as is
+    assert [h.chunk.source for h in rank_by_best_sentence(hits, scored, k=1)] == ["b.txt"]
