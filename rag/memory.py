@@ -62,10 +62,13 @@ def cache_in_small_pages(path: Path, chunk: int = 1 << 20) -> bool:
     1.5B model after one answer: 547 MB of the file resident with large folios, 391 MB with single
     pages, same decode speed. The file's cached pages are dropped (only those no process maps) and read
     back with read-ahead off, which caches them one page each; 0.8 s for the 1.1 GB model here. False
-    elsewhere than Linux (nothing is done)."""
+    elsewhere than Linux, or when the file system refuses (then nothing more is done)."""
     if not sys.platform.startswith("linux"):
         return False
-    fd = os.open(path, os.O_RDONLY)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return False  # the loader will say what is wrong with the file
     try:
         os.fdatasync(fd)  # pages not yet written back cannot be dropped
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
@@ -73,6 +76,8 @@ def cache_in_small_pages(path: Path, chunk: int = 1 << 20) -> bool:
         view = memoryview(bytearray(chunk))
         while os.readv(fd, [view]) > 0:
             pass
+    except OSError:
+        return False  # a read-only or unusual file system: only memory is at stake, not the answer
     finally:
         os.close(fd)
     return True

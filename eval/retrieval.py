@@ -1,0 +1,68 @@
+"""Retrieval alone, without generation: hit@k and MRR of a gold set for several rerank pool sizes.
+
+    .venv/bin/python -m eval.retrieval --store eval/out/store --results eval/out/results.jsonl
+    .venv/bin/python -m eval.retrieval --store /tmp/bbstore --gold /tmp/bbconv/gold.jsonl
+
+Pool 0 is fusion alone (the top_k fused chunks). A follow-up's search query depends on the answers
+of earlier turns, so conversation turns are scored only with --results (the `search_query` of an
+earlier `rag eval` run); without it, only records without history are used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from eval.gold import load_gold
+from eval.harness import DEFAULT_GOLD, HIT_K
+from eval.metrics import Span, score_retrieval
+from rag.config import Settings
+from rag.factory import build_embedder, open_store
+from rag.rerank import SentenceSelector, rank_by_best_sentence
+from rag.retrieve import HybridRetriever, SnapshotSource
+from rag.types import Hit
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--store", type=Path, required=True, help="an index of the gold set's corpus")
+    p.add_argument("--gold", type=Path, default=DEFAULT_GOLD)
+    p.add_argument("--results", type=Path, help="results.jsonl of a `rag eval` run: its search queries")
+    p.add_argument("--pools", type=int, nargs="+", default=[0, 12, 16, 24])
+    args = p.parse_args()
+
+    settings = Settings(store=args.store)
+    embedder = build_embedder(settings)
+    retriever = HybridRetriever(SnapshotSource(open_store(settings)), embedder, candidates=settings.candidates)
+    selector = SentenceSelector(embedder)
+    queries = {}
+    if args.results:
+        queries = {r["id"]: r["search_query"] for r in map(json.loads, args.results.read_text().splitlines())}
+    items = [g for g in load_gold(args.gold) if g.answerable and (g.id in queries or not g.history)]
+
+    def retrieve(query: str, pool: int) -> list[Hit]:
+        if pool <= settings.top_k:
+            return retriever.retrieve(query, settings.top_k)
+        hits = retriever.retrieve(query, pool)
+        return rank_by_best_sentence(hits, selector.score(query, hits), settings.top_k)
+
+    print(f"{len(items)} answerable records of {args.gold}")
+    for pool in args.pools:
+        hits_at_k = mrr = 0.0
+        missed = []
+        for item in items:
+            hits = retrieve(queries.get(item.id, item.question), pool)
+            scores = score_retrieval([Span(h.chunk.source, h.chunk.text) for h in hits], item, HIT_K)
+            hits_at_k += scores[f"hit@{HIT_K}"]
+            mrr += scores["mrr"]
+            if not scores[f"hit@{HIT_K}"]:
+                missed.append(item.id)
+        n = len(items) or 1
+        label = "fusion only" if pool <= settings.top_k else f"rerank pool {pool}"
+        print(f"  {label:16s} hit@{HIT_K} {hits_at_k / n:.3f}  MRR {mrr / n:.3f}  missed: {' '.join(missed[:12])}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
