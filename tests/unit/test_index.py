@@ -228,3 +228,14 @@ def test_killed_run_converges_to_a_clean_run(settings: Settings, corpus: Path, t
     assert sorted(stored_chunks(small)) == sorted(stored_chunks(clean_settings))
     again = run_index(small, corpus, embedder=HashEmbedder())
     assert again.chunks_added == 0 and again.chunks_removed == 0
+
+
+def test_a_failed_store_write_fails_the_run_with_its_message(
+    settings: Settings, corpus: Path, monkeypatch: pytest.MonkeyPatch
+):
+    def failing_add(self, chunks, vectors, n_chunks):  # type: ignore[no-untyped-def]
+        raise StoreError("The disk is full.")
+
+    monkeypatch.setattr(ChromaStore, "add", failing_add)
+    with pytest.raises(StoreError, match="disk is full"):
+        run_index(settings, corpus, embedder=HashEmbedder())
