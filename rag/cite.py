@@ -2,9 +2,10 @@
 
 A claim (one sentence of the answer) is supported by a passage when the passage contains at least
 `min_coverage` of the claim's content terms (stemmed, prefix-tolerant: Belarus ~ Belarusian) and
-every number the claim states. A marker pointing at no passage is removed; a claim whose cited
-passage fails the check is re-attributed to a passage that passes it, or dropped. Markers in the
-returned text are renumbered 1..m in order of first appearance, matching the citation list.
+every number and name the claim adds to the conversation. A marker pointing at no passage is
+removed; a claim whose cited passages fail the check is re-attributed to a passage, or a pair of
+passages, that passes it, or dropped. Markers in the returned text are renumbered 1..m in order of
+first appearance, matching the citation list.
 """
 
 from __future__ import annotations
@@ -189,9 +190,9 @@ def verify(
 def _supporters(
     claim: str, cited: list[int], evidence: dict[int, str], min_coverage: float, question: str, context: str
 ) -> tuple[list[int], bool]:
-    """The passages that support `claim`: those it cites, else their union, else the single best
-    passage, else the best passage with the one that completes it (for these two the second value is
-    True when the claim cited others: it was re-attributed)."""
+    """The passages that support `claim`: those it cites, else their union, else the best single
+    passage, else the pair that supports it best (for these two the second value is True when the
+    claim cited others: it was re-attributed). Ties go to the lower passage numbers (better ranked)."""
     good = [n for n in cited if support(claim, evidence[n], question, context) >= min_coverage]
     if good:
         return good, False
