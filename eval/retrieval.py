@@ -19,7 +19,8 @@ from eval.harness import DEFAULT_GOLD, HIT_K
 from eval.metrics import Span, score_retrieval
 from rag.config import Settings
 from rag.factory import build_embedder, open_store
-from rag.rerank import SentenceSelector, rank_by_best_sentence
+from rag.pipeline import gather_evidence
+from rag.rerank import SentenceSelector
 from rag.retrieve import HybridRetriever, SnapshotSource
 from rag.types import Hit
 
@@ -42,10 +43,7 @@ def main() -> int:
     items = [g for g in load_gold(args.gold) if g.answerable and (g.id in queries or not g.history)]
 
     def retrieve(query: str, pool: int) -> list[Hit]:
-        if pool <= settings.top_k:
-            return retriever.retrieve(query, settings.top_k)
-        hits = retriever.retrieve(query, pool)
-        return rank_by_best_sentence(hits, selector.score(query, hits), settings.top_k)
+        return gather_evidence(retriever, selector, query, settings.top_k, pool)[0]
 
     print(f"{len(items)} answerable records of {args.gold}")
     for pool in args.pools:

@@ -58,10 +58,11 @@ def cache_in_small_pages(path: Path, chunk: int = 1 << 20) -> bool:
 
     Linux keeps a file read the usual way in large folios (up to 2 MB), and a fault on one byte maps the
     whole folio: the model's small hot tensors (norms, biases, Q6_K layers) sit between weights that
-    llama.cpp copies out and never reads again, and each one kept megabytes of them resident. Measured,
-    1.5B model after one answer: 547 MB of the file resident with large folios, 391 MB with single
-    pages, same decode speed. The file's cached pages are dropped (only those no process maps) and read
-    back with read-ahead off, which caches them one page each; 0.8 s for the 1.1 GB model here. False
+    llama.cpp copies out and never reads again, and each one kept megabytes of them resident. Measured
+    (scratch probe, see README), 1.5B model after one answer: 547 MB of the file resident with large
+    folios, 391 MB with single pages, same decode speed. The file's cached pages are dropped (only those
+    no process maps) and read back with read-ahead off, which caches them one page each; 0.8 s for the
+    1.1 GB model here. False
     elsewhere than Linux, or when the file system refuses (then nothing more is done)."""
     if not sys.platform.startswith("linux"):
         return False

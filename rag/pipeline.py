@@ -17,7 +17,7 @@ import prompts
 from rag.cite import answers_question_type, verify
 from rag.generate import Generator, Message
 from rag.guard import clean_question, is_instruction_attack
-from rag.rerank import SentenceSelector, rank_by_best_sentence, to_passages
+from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
 from rag.types import Answer, Hit, Passage, Timings
@@ -94,11 +94,7 @@ class Pipeline:
         t0 = time.perf_counter()
         question = clean_question(question)
         query = self.rewriter.rewrite(question, history)
-        pool = self.retriever.retrieve(query, max(opts.top_k, opts.rerank_pool))
-        scored = self.selector.score(query, pool)
-        hits = rank_by_best_sentence(pool, scored, opts.top_k)
-        kept = {(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits}
-        sentences = [s for s in scored if any(src == s.source and a <= s.start < b for src, a, b in kept)]
+        hits, sentences = gather_evidence(self.retriever, self.selector, query, opts.top_k, opts.rerank_pool)
         passages = tuple(to_passages(sentences, opts.passages))
         retrieve_s = time.perf_counter() - t0
         yield Evidence(passages, tuple(hits), query, retrieve_s)
@@ -180,6 +176,18 @@ class Pipeline:
         listing = "\n".join(_passage_line(p) for p in passages)
         user = prompts.render("answer", history=history_text, passages=listing, question=question)
         return [Message("system", prompts.render("system")), Message("user", user)]
+
+
+def gather_evidence(
+    retriever: Retriever, selector: SentenceSelector, query: str, top_k: int, rerank_pool: int
+) -> tuple[list[Hit], list[ScoredSentence]]:
+    """The top_k chunks of a pool of `rerank_pool` fused ones, ranked by their best sentence, and the
+    scored sentences inside them, best first."""
+    pool = retriever.retrieve(query, max(top_k, rerank_pool))
+    scored = selector.score(query, pool)
+    hits = rank_by_best_sentence(pool, scored, top_k)
+    kept = {(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits}
+    return hits, [s for s in scored if any(src == s.source and a <= s.start < b for src, a, b in kept)]
 
 
 def _passage_line(p: Passage) -> str:
