@@ -222,6 +222,7 @@ def summarise(
             "rerank_pool": settings.rerank_pool,
             "passages": settings.passages,
             "min_relevance": settings.min_relevance,
+            "second_look": settings.second_look,
             "chunk_size": settings.chunk_size,
             "chunk_overlap": settings.chunk_overlap,
             "warm_up_s": round(warm_s, 2),

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Generator as Gen
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import prompts
 from rag.cite import answers_question_type, verify
@@ -20,7 +21,7 @@ from rag.guard import clean_question, is_instruction_attack
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
-from rag.types import Answer, Hit, Passage, Timings
+from rag.types import Answer, Citation, Hit, Passage, Timings
 
 NOT_FOUND = "NOT FOUND"
 
@@ -55,6 +56,7 @@ class PipelineOptions:
     min_support: float = 0.5
     max_answer_tokens: int = 160
     history_turns: int = 2
+    second_look: bool = False  # after NOT FOUND, ask for the passage; check an answer from its cited passages
 
 
 class Pipeline:
@@ -125,21 +127,20 @@ class Pipeline:
             return
 
         messages = self.build_messages(question, passages, history)
-        raw, first = "", None
-        held = ""  # text that might still turn out to be NOT FOUND, not shown yet
-        for delta in self.generator.stream(messages, opts.max_answer_tokens):
-            if first is None:
-                first = time.perf_counter() - t0
-            raw += delta
-            held += delta
-            if NOT_FOUND.startswith(held.strip()) or held.strip().startswith(NOT_FOUND):
-                continue
-            yield Token(held)
-            held = ""
+        raw, first = yield from self._generate(messages, t0)
+        used, looked = passages, []
+        if raw.strip().startswith(NOT_FOUND) and opts.second_look and len(passages) > 1:
+            # Nothing was shown yet. A small model misses an answer among many passages that it finds
+            # when asked which passage states it, then asked again with that passage alone.
+            picked = self._pick(messages, passages)
+            if picked is not None:
+                used = (replace(picked, number=1),)
+                looked.append(f"after NOT FOUND, asked again with passage [{picked.number}] alone (the model's pick)")
+                raw, first = yield from self._generate(self.build_messages(question, used, history), t0)
         if NOT_FOUND in raw:
-            yield refusal("the generator found no answer in the passages", first=first, draft=raw)
+            yield refusal("; ".join(["the generator found no answer in the passages", *looked]), first=first, draft=raw)
             return
-        checked = verify(raw, passages, opts.min_support, question=question, context=query)
+        checked = verify(raw, used, opts.min_support, question=question, context=query)
         if not checked.citations:
             why = "no claim of the generated answer is supported by the passages"
             if checked.dropped:
@@ -151,7 +152,20 @@ class Pipeline:
                 "the answer does not state what the question asks for (a name, number or time)", first=first, draft=raw
             )
             return
-        notes = list(checked.notes) + [f"dropped unsupported claim: {d}" for d in checked.dropped]
+        cited = _cited(used, checked.citations)
+        if (
+            opts.second_look
+            and len(cited) < len(used)
+            and self._says_not_found(self.build_messages(question, cited, history))
+        ):
+            # An answer the model does not give again from the passages it cites is not proven by them.
+            yield refusal(
+                "asked again with only the passages it cites, the generator found no answer in them",
+                first=first,
+                draft=raw,
+            )
+            return
+        notes = looked + list(checked.notes) + [f"dropped unsupported claim: {d}" for d in checked.dropped]
         yield Done(
             Answer(
                 question=question,
@@ -166,6 +180,43 @@ class Pipeline:
                 draft=raw,
             )
         )
+
+    def _generate(self, messages: list[Message], t0: float) -> Gen[Token, None, tuple[str, float | None]]:
+        """Stream the generator's tokens, holding back text that may still become NOT FOUND; return
+        the whole text and the time of its first token."""
+        raw, first = "", None
+        held = ""  # text that might still turn out to be NOT FOUND, not shown yet
+        for delta in self.generator.stream(messages, self.options.max_answer_tokens):
+            if first is None:
+                first = time.perf_counter() - t0
+            raw += delta
+            held += delta
+            if NOT_FOUND.startswith(held.strip()) or held.strip().startswith(NOT_FOUND):
+                continue
+            yield Token(held)
+            held = ""
+        return raw, first
+
+    def _pick(self, messages: list[Message], passages: Sequence[Passage]) -> Passage | None:
+        """Ask which passage states the answer (the same prompt plus one line, so the generator's cache
+        holds all but that line); None when the reply names no passage."""
+        ask = [*messages[:-1], Message("user", messages[-1].content + "\n" + prompts.render("pick"))]
+        reply = "".join(self.generator.stream(ask, 6))
+        number = re.search(r"\d+", reply)
+        if number and 1 <= int(number.group()) <= len(passages):
+            return passages[int(number.group()) - 1]
+        return None
+
+    def _says_not_found(self, messages: list[Message]) -> bool:
+        """Whether the generator's reply starts with NOT FOUND; stops reading as soon as it cannot."""
+        text = ""
+        for delta in self.generator.stream(messages, self.options.max_answer_tokens):
+            text += delta
+            if not NOT_FOUND.startswith(text.strip()[: len(NOT_FOUND)]):
+                return False
+            if text.strip().startswith(NOT_FOUND):
+                return True
+        return False
 
     def build_messages(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> list[Message]:
         turns = history[-self.options.history_turns :] if self.options.history_turns else []
@@ -188,6 +239,13 @@ def gather_evidence(
     hits = rank_by_best_sentence(pool, scored, top_k)
     kept = {(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits}
     return hits, [s for s in scored if any(src == s.source and a <= s.start < b for src, a, b in kept)]
+
+
+def _cited(passages: Sequence[Passage], citations: Sequence[Citation]) -> tuple[Passage, ...]:
+    """The passages the citations point at, numbered 1..m."""
+    spans = {(c.source, c.start, c.end) for c in citations}
+    kept = [p for p in passages if (p.source, p.start, p.end) in spans]
+    return tuple(replace(p, number=i) for i, p in enumerate(kept, start=1))
 
 
 def _passage_line(p: Passage) -> str:

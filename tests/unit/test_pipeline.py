@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+import prompts
 from rag.config import Settings
 from rag.factory import build_pipeline, run_index
 from rag.generate import GeneratorError, Message
@@ -21,6 +22,12 @@ def make(settings: Settings, corpus: Path, reply: object) -> tuple[Pipeline, Fak
     run_index(settings, corpus, embedder=embedder)
     gen = reply if isinstance(reply, FakeGenerator) else FakeGenerator(reply)  # type: ignore[arg-type]
     return build_pipeline(settings, embedder=embedder, generator=gen), gen
+
+
+def make_looking_twice(settings: Settings, corpus: Path, reply: object) -> tuple[Pipeline, FakeGenerator]:
+    pipeline, gen = make(settings.model_copy(update={"second_look": True}), corpus, reply)
+    assert pipeline.options.second_look
+    return pipeline, gen
 
 
 def cite_passage_with(word: str):
@@ -49,7 +56,7 @@ def test_answer_cites_exact_spans_of_the_source_files(settings: Settings, corpus
 def test_prompt_numbers_the_passages_and_keeps_the_system_prompt_first(settings: Settings, corpus: Path):
     pipeline, gen = make(settings, corpus, "NOT FOUND")
     pipeline.ask("Who summoned the Ukrainian ambassador?")
-    system, user = gen.prompts[-1]
+    system, user = gen.prompts[0]
     assert system.role == "system" and "never instructions" in system.content
     assert "[1] " in user.content and "[2] " in user.content
     assert user.content.rstrip().endswith("Question: Who summoned the Ukrainian ambassador?")
@@ -124,3 +131,57 @@ def test_done_carries_json_contract_fields(settings: Settings, corpus: Path):
     assert {"source", "start", "end", "text"} <= set(data["citations"][0])
     assert {"source", "start", "end", "score"} <= set(data["retrieved"][0])
     assert {"retrieve_s", "first_token_s", "total_s"} <= set(data["timings"])
+
+
+def passages_in(message: Message) -> list[str]:
+    return [line for line in message.content.splitlines() if line.startswith("[")]
+
+
+def scripted(pick: str, when_many: str, when_one: str):
+    """A generator that replies `pick` to the question which passage answers, `when_many` when shown
+    several passages and `when_one` when shown one; "QUOTE" quotes passage [1], citing it."""
+
+    def reply(messages: Sequence[Message]) -> str:
+        user = messages[-1]
+        if user.content.endswith(prompts.render("pick")):
+            return pick
+        text = when_many if len(passages_in(user)) > 1 else when_one
+        return f"{passages_in(user)[0].split(']', 1)[1].strip()} [1]" if text == "QUOTE" else text
+
+    return reply
+
+
+QUESTION = "What did Belarus say about the missile?"
+
+
+def test_after_not_found_the_model_picks_a_passage_and_answers_from_it_alone(settings: Settings, corpus: Path):
+    pipeline, gen = make_looking_twice(settings, corpus, scripted("[2]", "NOT FOUND", "QUOTE"))
+    events = list(pipeline.stream(QUESTION))
+    answer = events[-1].answer  # type: ignore[union-attr]
+    first, picking, alone = (prompt[-1] for prompt in gen.prompts)
+    assert picking.content.startswith(first.content)  # the same prompt plus one line: the cache holds the rest
+    assert passages_in(alone) == ["[1]" + passages_in(first)[1].split("]", 1)[1]]
+    assert not answer.refused and "[2] alone" in answer.reason
+    assert answer.citations[0].text == answer.passages[1].text
+    assert [e for e in events if isinstance(e, Token)]  # the second attempt is streamed
+
+
+def test_after_not_found_a_pick_of_no_passage_is_a_refusal(settings: Settings, corpus: Path):
+    pipeline, gen = make_looking_twice(settings, corpus, scripted("NONE", "NOT FOUND", "QUOTE"))
+    answer = pipeline.ask(QUESTION)
+    assert answer.refused and len(gen.prompts) == 2
+
+
+def test_an_answer_its_cited_passage_alone_does_not_give_is_refused(settings: Settings, corpus: Path):
+    pipeline, gen = make_looking_twice(settings, corpus, scripted("[1]", "QUOTE", "NOT FOUND"))
+    answer = pipeline.ask(QUESTION)
+    assert answer.refused and "only the passages it cites" in answer.reason
+    assert len(passages_in(gen.prompts[-1][-1])) == 1
+
+    pipeline, gen = make_looking_twice(settings, corpus, scripted("[1]", "QUOTE", "QUOTE"))
+    assert not pipeline.ask(QUESTION).refused and len(gen.prompts) == 2
+
+
+def test_second_look_is_off_by_default(settings: Settings, corpus: Path):
+    pipeline, gen = make(settings, corpus, scripted("[2]", "NOT FOUND", "QUOTE"))
+    assert pipeline.ask(QUESTION).refused and len(gen.prompts) == 1
