@@ -56,7 +56,7 @@ class PipelineOptions:
     min_support: float = 0.5
     max_answer_tokens: int = 160
     history_turns: int = 2
-    second_look: bool = False  # after NOT FOUND, ask for the passage; check an answer from its cited passages
+    second_look: bool = True  # after NOT FOUND, ask for the passage; check an answer from its cited passages
 
 
 class Pipeline:

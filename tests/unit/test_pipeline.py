@@ -182,6 +182,8 @@ def test_an_answer_its_cited_passage_alone_does_not_give_is_refused(settings: Se
     assert not pipeline.ask(QUESTION).refused and len(gen.prompts) == 2
 
 
-def test_second_look_is_off_by_default(settings: Settings, corpus: Path):
-    pipeline, gen = make(settings, corpus, scripted("[2]", "NOT FOUND", "QUOTE"))
+def test_second_look_can_be_turned_off(settings: Settings, corpus: Path):
+    pipeline, gen = make(
+        settings.model_copy(update={"second_look": False}), corpus, scripted("[2]", "NOT FOUND", "QUOTE")
+    )
     assert pipeline.ask(QUESTION).refused and len(gen.prompts) == 1
