@@ -275,7 +275,13 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
     plain = MARKER.sub("", answer)
     if _WHO.search(question):
         asked = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")}
-        names = [w for w in re.findall(r"\b[A-Z][\w’'-]*", plain) if w.lower() not in asked | _OPENERS]
+        # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
+        places = {
+            w for run in _CAPITALISED_RUN.findall(plain) if run.split()[-1].lower() in _PLACE_WORDS for w in run.split()
+        }
+        names = [
+            w for w in re.findall(r"\b[A-Z][\w’'-]*", plain) if w.lower() not in asked | _OPENERS and w not in places
+        ]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
     if _HOW_MANY.search(question):
         return bool(_numbers(plain) or re.search(r"\b(no|none|dozens|hundreds|thousands|several|few)\b", plain, re.I))
@@ -284,6 +290,11 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
     return True
 
 
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_PLACE_WORDS = frozenset(
+    "district region oblast province county village city town river street avenue square lake island "
+    "valley mountains".split()
+)
 _OPENERS = frozenset(
     "the a an it its this that these those they he she his her there according in on at yes no i we".split()
 )

@@ -161,6 +161,9 @@ def test_a_year_the_passage_does_not_state_is_removed_not_believed():
         ("Where did it land?", "In a field [1].", True),
         ("What's that person's name?", "Anatoly Glaz [1].", True),
         ("What's that person's name?", "The foreign ministry spokesman [1].", False),
+        ("Who owned the field?", "The field was owned by Ivanovo District [1].", False),  # a place
+        ("Who spoke for the region?", "Oleg Konovalov of the Brest Region spoke [1].", True),
+        ("Who reported it?", "The Brest Region Administration reported it [1].", True),
     ],
 )
 def test_answers_question_type(question: str, answer: str, ok: bool):
