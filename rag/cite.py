@@ -274,14 +274,10 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
     "when". Other questions pass."""
     plain = MARKER.sub("", answer)
     if _WHO.search(question):
-        asked = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")}
+        known = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")} | _OPENERS
         # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
-        places = {
-            w for run in _CAPITALISED_RUN.findall(plain) if run.split()[-1].lower() in _PLACE_WORDS for w in run.split()
-        }
-        names = [
-            w for w in re.findall(r"\b[A-Z][\w’'-]*", plain) if w.lower() not in asked | _OPENERS and w not in places
-        ]
+        runs = [run.split() for run in _CAPITALISED_RUN.findall(plain)]
+        names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if w.lower() not in known]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
     if _HOW_MANY.search(question):
         return bool(_numbers(plain) or re.search(r"\b(no|none|dozens|hundreds|thousands|several|few)\b", plain, re.I))

@@ -62,8 +62,8 @@ def cache_in_small_pages(path: Path, chunk: int = 1 << 20) -> bool:
     (scratch probe, see README), 1.5B model after one answer: 547 MB of the file resident with large
     folios, 391 MB with single pages, same decode speed. The file's cached pages are dropped (only those
     no process maps) and read back with read-ahead off, which caches them one page each; 0.8 s for the
-    1.1 GB model here. False
-    elsewhere than Linux, or when the file system refuses (then nothing more is done)."""
+    1.1 GB model here. False elsewhere than Linux, or when the file system refuses (then nothing more
+    is done)."""
     if not sys.platform.startswith("linux"):
         return False
     try:

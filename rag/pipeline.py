@@ -191,7 +191,7 @@ class Pipeline:
                 first = time.perf_counter() - t0
             raw += delta
             held += delta
-            if NOT_FOUND.startswith(held.strip()) or held.strip().startswith(NOT_FOUND):
+            if _could_be_not_found(held):
                 continue
             yield Token(held)
             held = ""
@@ -212,7 +212,7 @@ class Pipeline:
         text = ""
         for delta in self.generator.stream(messages, self.options.max_answer_tokens):
             text += delta
-            if not NOT_FOUND.startswith(text.strip()[: len(NOT_FOUND)]):
+            if not _could_be_not_found(text):
                 return False
             if text.strip().startswith(NOT_FOUND):
                 return True
@@ -239,6 +239,12 @@ def gather_evidence(
     hits = rank_by_best_sentence(pool, scored, top_k)
     kept = {(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits}
     return hits, [s for s in scored if any(src == s.source and a <= s.start < b for src, a, b in kept)]
+
+
+def _could_be_not_found(text: str) -> bool:
+    """The text is NOT FOUND, or so far a beginning of it."""
+    text = text.strip()
+    return NOT_FOUND.startswith(text) or text.startswith(NOT_FOUND)
 
 
 def _cited(passages: Sequence[Passage], citations: Sequence[Citation]) -> tuple[Passage, ...]:
