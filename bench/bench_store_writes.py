@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-VARIANTS = ("document", "text-in-metadata", "no-text", "no-fts-schema")
+VARIANTS = ("document", "text-in-metadata", "packed", "no-text", "no-fts-schema")
 
 
 def collection(path: Path, variant: str) -> Any:
@@ -47,6 +47,8 @@ def run(n: int, batch: int, variant: str) -> dict[str, Any]:
     if variant == "text-in-metadata":
         for meta, text in zip(metas, texts, strict=True):
             meta["text"] = text
+    if variant == "packed":  # every field and the text in one JSON string: one metadata value per record
+        metas = [{"rag": json.dumps({**meta, "text": text})} for meta, text in zip(metas, texts, strict=True)]
     tmp = Path(tempfile.mkdtemp(prefix="bench-store-"))
     try:
         coll = collection(tmp, variant)

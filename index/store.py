@@ -3,11 +3,19 @@
 The collection's metadata records how its vectors were made (embedding model, dimension, chunking),
 so a store built one way is never silently queried or extended another way. It also carries a
 generation number that every completed index run bumps, so readers know when to refresh.
+
+Each record is its id, its vector and ONE metadata value: the chunk's fields and text as a JSON string.
+Nothing queries Chroma by metadata or by document text (BM25 is ours), and every extra metadata key
+and the document (with its full-text index) cost Chroma a write: 30k records, 1,024 per upsert, took
+28.7 s with the text as the document and five metadata keys, 15.5 s packed
+(`bench/bench_store_writes.py --variant document packed`). Stores written before keep their fields
+as separate keys and the text as the document; they are read as they are.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 from collections.abc import Iterator, Sequence
@@ -200,25 +208,19 @@ class ChromaStore:
 
     def file_states(self) -> dict[str, FileState]:
         states: dict[str, FileState] = {}
-        for ids, metas in self._pages(include=["metadatas"]):
-            for cid, meta in zip(ids, metas, strict=True):
-                state = states.setdefault(str(meta["source"]), FileState())
-                state.ids.add(cid)
-                state.doc_hashes.add(str(meta["doc_hash"]))
-                state.n_chunks = int(meta.get("n_chunks", -1))
+        for cid, record in self._records():
+            state = states.setdefault(str(record["source"]), FileState())
+            state.ids.add(cid)
+            state.doc_hashes.add(str(record["doc_hash"]))
+            state.n_chunks = int(record.get("n_chunks", -1))
         return states
 
-    def _pages(self, include: list[str], page: int = 5000) -> Iterator[tuple[list[str], list[Any]]]:
-        col = self._get()
-        offset = 0
-        while True:
-            got = col.get(include=include, limit=page, offset=offset)
-            if not got["ids"]:
-                return
-            yield got["ids"], got["metadatas"]
-            offset += len(got["ids"])
+    def iter_chunks(self) -> Iterator[Chunk]:
+        for cid, record in self._records():
+            yield _chunk(cid, record)
 
-    def iter_chunks(self, page: int = 5000) -> Iterator[Chunk]:
+    def _records(self, page: int = 5000) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Every record's id and fields (text included), a page at a time."""
         col = self._get()
         offset = 0
         while True:
@@ -226,8 +228,8 @@ class ChromaStore:
                 got = col.get(include=["metadatas", "documents"], limit=page, offset=offset)
             if not got["ids"]:
                 return
-            for cid, meta, text in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
-                yield _chunk(cid, meta, text)
+            for cid, meta, document in zip(got["ids"], got["metadatas"], got["documents"], strict=True):
+                yield cid, _unpack(meta, document)
             offset += len(got["ids"])
 
     # -- writing -----------------------------------------------------------------------------
@@ -239,7 +241,6 @@ class ChromaStore:
         self._get().upsert(
             ids=[c.id for c in chunks],
             embeddings=vectors.astype(np.float32),
-            documents=[c.text for c in chunks],
             metadatas=[_meta(c, n) for c, n in zip(chunks, counts, strict=True)],
         )
 
@@ -266,8 +267,11 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK) and bool(path.stat().st_mode & 0o222)
 
 
+_PACKED = "rag:chunk"
+
+
 def _meta(c: Chunk, n_chunks: int) -> dict[str, Any]:
-    return {
+    record = {
         "source": c.source,
         "start": c.start,
         "end": c.end,
@@ -276,20 +280,31 @@ def _meta(c: Chunk, n_chunks: int) -> dict[str, Any]:
         "n_chunks": n_chunks,
         "title": c.title,
         "date": c.date,
+        "text": c.text,
     }
+    return {_PACKED: json.dumps(record, ensure_ascii=False)}
 
 
-def _chunk(cid: str, meta: dict[str, Any], text: str) -> Chunk:
+def _unpack(meta: dict[str, Any] | None, document: str | None) -> dict[str, Any]:
+    """A record's fields, from the packed value or, in stores written before it, from separate keys
+    and the document."""
+    meta = meta or {}
+    if _PACKED in meta:
+        return dict(json.loads(str(meta[_PACKED])))
+    return {**meta, "text": document or ""}
+
+
+def _chunk(cid: str, record: dict[str, Any]) -> Chunk:
     return Chunk(
         id=cid,
-        source=str(meta["source"]),
-        start=int(meta["start"]),
-        end=int(meta["end"]),
-        text=text,
-        doc_hash=str(meta["doc_hash"]),
-        index=int(meta.get("chunk_index", 0)),
-        title=str(meta.get("title", "")),
-        date=str(meta.get("date", "")),
+        source=str(record["source"]),
+        start=int(record["start"]),
+        end=int(record["end"]),
+        text=str(record["text"]),
+        doc_hash=str(record["doc_hash"]),
+        index=int(record.get("chunk_index", 0)),
+        title=str(record.get("title", "")),
+        date=str(record.get("date", "")),
     )
 
 

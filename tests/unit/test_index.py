@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -239,3 +240,34 @@ def test_a_failed_store_write_fails_the_run_with_its_message(
     monkeypatch.setattr(ChromaStore, "add", failing_add)
     with pytest.raises(StoreError, match="disk is full"):
         run_index(settings, corpus, embedder=HashEmbedder())
+
+
+def test_a_store_written_in_the_earlier_layout_is_read_and_extended(
+    settings: Settings, corpus: Path, embedder: HashEmbedder
+):
+    """Before records were packed, each field was its own metadata key and the text the document."""
+    run_index(settings, corpus, embedder=embedder)
+    packed = stored_chunks(settings)
+    col = open_store(settings)._get()
+    got = col.get(include=["metadatas", "embeddings"])
+    old_metas = []
+    for meta in got["metadatas"]:
+        record = json.loads(meta["rag:chunk"])
+        old_metas.append({k: v for k, v in record.items() if k != "text"})
+    texts = [packed[cid][3] for cid in got["ids"]]
+    col.delete(ids=got["ids"])
+    col.add(ids=got["ids"], embeddings=got["embeddings"], metadatas=old_metas, documents=texts)
+    assert stored_chunks(settings) == packed
+
+    again = HashEmbedder()
+    assert run_index(settings, corpus, embedder=again).files_unchanged == 5 and again.texts_embedded == 0
+    target = corpus / "000_e0c370ddd57364fe.txt"
+    target.write_text(target.read_text(encoding="utf-8") + "\n\nOne more paragraph at the end.\n")
+    summary = run_index(settings, corpus, embedder=embedder)
+    assert summary.files_indexed == 1 and summary.chunks_unchanged > 0
+    text = target.read_text(encoding="utf-8")
+    after = stored_chunks(settings)
+    assert all(text[s:e] == t for src, s, e, t in after.values() if src == target.name)
+    assert {k: v for k, v in after.items() if v[0] != target.name} == {
+        k: v for k, v in packed.items() if v[0] != target.name
+    }
