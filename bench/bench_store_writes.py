@@ -3,7 +3,7 @@ upserted in batches, by batch size and by what each record carries. No embedder 
 are the store's own work (what `run_index` spends beyond embedding).
 
     .venv/bin/python bench/bench_store_writes.py --chunks 30000 --batch 64 1024
-    .venv/bin/python bench/bench_store_writes.py --batch 1024 --variant document text-in-metadata no-fts-schema
+    .venv/bin/python bench/bench_store_writes.py --batch 1024 --variant document text-in-metadata packed no-fts-schema
 """
 
 from __future__ import annotations
