@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -45,10 +45,11 @@ def _role(m: Any) -> str:
 class LlamaIndexGenerator:
     """Streams from any llama-index LLM. One request at a time: a llama.cpp context is not reentrant."""
 
-    def __init__(self, llm: Any, name: str, describe_error: str):
+    def __init__(self, llm: Any, name: str, describe_error: str, after_each: Callable[[], None] | None = None):
         self._llm = llm
         self.name = name
         self._describe_error = describe_error
+        self._after_each = after_each  # runs after every generation, finished or not, under the lock
         self._lock = threading.Lock()
 
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
@@ -56,14 +57,21 @@ class LlamaIndexGenerator:
 
         chat = [ChatMessage(role=m.role, content=m.content) for m in messages]
         with self._lock:
+            deltas: Any = None
             try:
-                for delta in self._llm.stream_chat(chat, max_tokens=max_tokens):
+                deltas = self._llm.stream_chat(chat, max_tokens=max_tokens)
+                for delta in deltas:
                     if delta.delta:
                         yield delta.delta
             except GeneratorError:
                 raise
             except Exception as exc:  # network and runtime errors of many libraries
                 raise GeneratorError(f"{self._describe_error}: {str(exc).splitlines()[0][:200]}") from exc
+            finally:
+                if hasattr(deltas, "close"):
+                    deltas.close()  # a reader that stopped early ends the generation here, not at GC
+                if self._after_each:
+                    self._after_each()
 
 
 def build_generator(settings: Settings) -> Generator:
@@ -99,7 +107,23 @@ def _llamacpp_generator(settings: Settings) -> LlamaIndexGenerator:
             completion_to_prompt=lambda text: chatml([Message("user", text)]),
             verbose=False,
         )
-    return LlamaIndexGenerator(llm, f"llama.cpp:{path.name}", "The embedded model failed")
+    return LlamaIndexGenerator(
+        llm, f"llama.cpp:{path.name}", "The embedded model failed", after_each=lambda: _free_sampler(llm)
+    )
+
+
+def _free_sampler(llm: Any) -> None:
+    """Free the sampler llama-cpp-python made for the last generation now, not at the next cyclic GC.
+
+    Its `LlamaSampler` is in a reference cycle (the callback that frees the native sampler closes over
+    the object), so each generation's native memory waited for Python's cyclic collector: in a scratch
+    probe (24 questions, pipeline in-process) anonymous memory grew 39 MB without this and 0 MB with it;
+    `gc.collect()` after each answer did the same at 0.12 s each. The next generation makes a new one."""
+    model = getattr(llm, "_model", None)
+    sampler = getattr(model, "_sampler", None)
+    if sampler is not None and hasattr(sampler, "close"):
+        sampler.close()
+        model._sampler = None  # type: ignore[union-attr]
 
 
 def _openai_generator(settings: Settings) -> LlamaIndexGenerator:

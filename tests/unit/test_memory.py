@@ -79,3 +79,31 @@ def test_a_file_cached_in_small_pages_keeps_resident_only_what_is_read(tmp_path:
         assert rss_file_mb() - before <= 8  # was 64 MB here with the file's large folios
         assert touched == [data[i] for i in range(0, len(data), 1 << 20)]
         assert hashlib.sha256(mapped).digest() == hashlib.sha256(data).digest()
+
+
+def test_the_generator_frees_its_sampler_after_every_generation_even_when_the_reader_stops_early():
+    from rag.generate import LlamaIndexGenerator, Message
+
+    class Delta:
+        def __init__(self, text: str):
+            self.delta = text
+
+    class FakeLLM:
+        def __init__(self) -> None:
+            self.open_streams = 0
+
+        def stream_chat(self, chat: object, max_tokens: int):
+            self.open_streams += 1
+            try:
+                yield from (Delta(w) for w in ["one ", "two ", "three"])
+            finally:
+                self.open_streams -= 1
+
+    llm, freed = FakeLLM(), []
+    gen = LlamaIndexGenerator(llm, "fake", "failed", after_each=lambda: freed.append(llm.open_streams))
+    assert "".join(gen.stream([Message("user", "hi")], 8)) == "one two three"
+    reader = gen.stream([Message("user", "hi")], 8)
+    assert next(reader) == "one "
+    reader.close()  # a reader that stops early (the NOT FOUND re-check does)
+    assert freed == [0, 0]  # after each generation, with the model's stream already closed
+    assert gen._lock.acquire(blocking=False)
