@@ -6,9 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from eval.gold import load_gold
 from index.store import StoreError
-from rag.config import Settings
+from rag.config import PROJECT_ROOT, Settings
 from rag.factory import build_embedder, build_pipeline, open_store, run_index
+from rag.rewrite import Turn
 from tests.chroma_server import chroma_server
 from tests.fakes import FakeGenerator
 
@@ -29,12 +31,20 @@ def test_server_store_matches_the_embedded_store(tmp_path: Path, corpus: Path):
         ids_remote = {c.id for c in open_store(remote_settings).iter_chunks()}
         assert ids_local == ids_remote
 
-        question = "Who summoned the Ukrainian ambassador?"
-        a = build_pipeline(embedded, embedder=embedder, generator=FakeGenerator()).ask(question)
-        b = build_pipeline(remote_settings, embedder=embedder, generator=FakeGenerator()).ask(question)
-        assert [(h.chunk.id, round(h.score, 6)) for h in a.retrieved] == [
-            (h.chunk.id, round(h.score, 6)) for h in b.retrieved
-        ]
+        # Every question of the eval set, with its conversation: the same search query, the same
+        # ranked chunks with the same scores, and the same passages for the generator.
+        local_pipeline = build_pipeline(embedded, embedder=embedder, generator=FakeGenerator())
+        remote_pipeline = build_pipeline(remote_settings, embedder=embedder, generator=FakeGenerator())
+        for item in load_gold(PROJECT_ROOT / "eval" / "gold.jsonl"):
+            history = [Turn(q, "") for q in item.history]
+            a, b = local_pipeline.ask(item.question, history), remote_pipeline.ask(item.question, history)
+            assert a.search_query == b.search_query, item.id
+            assert [(h.chunk.id, round(h.score, 6)) for h in a.retrieved] == [
+                (h.chunk.id, round(h.score, 6)) for h in b.retrieved
+            ], item.id
+            assert [(p.source, p.start, p.end) for p in a.passages] == [
+                (p.source, p.start, p.end) for p in b.passages
+            ], item.id
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path: Path):
