@@ -107,6 +107,8 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
         return 0.0  # a number the claim adds is missing from the passage: "3 people" vs "two"
     if any(not _has(n, pterms | said) for n in _names(claim)):
         return 0.0  # a name the claim adds is in neither the passage nor the conversation: "Mr. Keller"
+    if _predates(passage_text, question):
+        return 0.0  # the passage was written before the year asked about: it cannot report that year
     cterms = [
         t for t in dict.fromkeys(_NUMBER_WORDS.get(t, t) for t in terms(claim, parts=False)) if t not in _DISCOURSE
     ]
@@ -123,6 +125,20 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
 
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+
+
+def _predates(passage_text: str, question: str) -> bool:
+    """The passage is dated (its article's date, an ISO date) and every year it names is earlier than
+    the years the question asks about: "What did he say in 2024?" cannot be answered from an article
+    of 2022 that does not mention 2024, however well its words match."""
+    asked = {int(y) for y in _YEAR.findall(question)}
+    if not asked or not _ISO_DATE.search(passage_text):
+        return False
+    named = {int(y) for y in _YEAR.findall(passage_text)}
+    return not (asked & named) and max(named) < min(asked)
+
+
 _MONTHS = "January February March April May June July August September October November December".split()
 
 
@@ -220,9 +236,6 @@ def _supporters(
 def _evidence(p: Passage) -> str:
     """What a passage shows the generator: its text, and its article's date when known."""
     return f"{p.text} {p.date}" if p.date else p.text
-
-
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def _without_years(claim: str, keep: set[str]) -> str:

@@ -174,3 +174,20 @@ def test_a_name_the_conversation_already_holds_does_not_answer_who():
     context = "What's that person's name? (Who spoke for the Belarusian foreign ministry?)"
     assert not answers_question_type("What's that person's name?", "The Belarusian spokesman [1].", context)
     assert answers_question_type("What's that person's name?", "Anatoly Glaz [1].", context)
+
+
+def test_a_passage_dated_before_the_year_asked_about_supports_no_claim_about_that_year():
+    q = "What did Lukashenko say his forces had shot down in 2024?"
+    old = Passage(1, "a.txt", 0, 60, "The army said it had shot down 54 missiles out of 69.", 0.9, date="2022-12-29")
+    assert not verify("Lukashenko said they shot down 54 missiles out of 69 [1].", [old], question=q).citations
+    # The same words in an article of that year, or an older one that names the year, support it.
+    new = Passage(1, "b.txt", 0, 60, "The army said it had shot down 54 missiles out of 69.", 0.9, date="2024-07-03")
+    assert verify("Lukashenko said they shot down 54 missiles out of 69 [1].", [new], question=q).citations
+    named = Passage(
+        1, "c.txt", 0, 60, "In 2024 the army will have shot down 54 missiles out of 69.", 0.9, date="2022-12-29"
+    )
+    assert verify("Lukashenko said they shot down 54 missiles out of 69 [1].", [named], question=q).citations
+    # Undated passages and questions without a year are not judged by date.
+    undated = Passage(1, "d.txt", 0, 60, "The army said it had shot down 54 missiles out of 69.", 0.9)
+    assert verify("Lukashenko said they shot down 54 missiles out of 69 [1].", [undated], question=q).citations
+    assert verify("They shot down 54 missiles out of 69 [1].", [old], question="What did they shoot down?").citations
