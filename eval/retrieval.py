@@ -42,15 +42,15 @@ def main() -> int:
         queries = {r["id"]: r["search_query"] for r in map(json.loads, args.results.read_text().splitlines())}
     items = [g for g in load_gold(args.gold) if g.answerable and (g.id in queries or not g.history)]
 
-    def retrieve(query: str, pool: int) -> list[Hit]:
-        return gather_evidence(retriever, selector, query, settings.top_k, pool)[0]
+    def retrieve(query: str, pool: int, question: str) -> list[Hit]:
+        return gather_evidence(retriever, selector, query, settings.top_k, pool, question=question)[0]
 
     print(f"{len(items)} answerable records of {args.gold}")
     for pool in args.pools:
         hits_at_k = mrr = 0.0
         missed = []
         for item in items:
-            hits = retrieve(queries.get(item.id, item.question), pool)
+            hits = retrieve(queries.get(item.id, item.question), pool, item.question)
             scores = score_retrieval([Span(h.chunk.source, h.chunk.text) for h in hits], item, HIT_K)
             hits_at_k += scores[f"hit@{HIT_K}"]
             mrr += scores["mrr"]

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rag.answer_type import asked_kind, holds_kind
 from rag.text import normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
@@ -266,36 +267,20 @@ def _render(
     return Verified(" ".join(parts), citations, dropped, notes)
 
 
-_WHO = re.compile(
-    r"^\s*(who|whom|whose)\b|\bwhat(?:'s| is| was| were| are)?\b[\w\s'’]{0,30}\bnames?\b|\bname of\b", re.I
-)
-_HOW_MANY = re.compile(
-    r"\bhow (many|much|far|long|old|big|large|high|close|near)\b|\bwhat (percentage|number|share)\b", re.I
-)
-_WHEN = re.compile(r"^\s*when\b|\b(what|which) (time|date|day|year|month|hour)\b|\bat what time\b", re.I)
-_TIME_WORDS = re.compile(
-    r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
-    r"august|september|october|november|december|morning|afternoon|evening|night|noon|midnight|yesterday|today|"
-    r"tomorrow|week|month|year|years|days|hours|minutes|spring|summer|autumn|winter|earlier|later|ago|since)\b",
-    re.I,
-)
-
-
 def answers_question_type(question: str, answer: str, context: str = "") -> bool:
     """A cheap check that the answer is the kind of thing asked for: a name that neither the question
     nor the conversation (`context`) already holds for "who", a number for "how many", a time for
     "when". Other questions pass."""
     plain = MARKER.sub("", answer)
-    if _WHO.search(question):
+    kind = asked_kind(question)
+    if kind == "name":
         known = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")} | _OPENERS
         # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
         runs = [run.split() for run in _CAPITALISED_RUN.findall(plain)]
         names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if w.lower() not in known]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
-    if _HOW_MANY.search(question):
-        return bool(_numbers(plain) or re.search(r"\b(no|none|dozens|hundreds|thousands|several|few)\b", plain, re.I))
-    if _WHEN.search(question):
-        return bool(_numbers(plain) or _TIME_WORDS.search(plain))
+    if kind is not None:
+        return holds_kind(kind, plain)
     return True
 
 

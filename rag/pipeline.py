@@ -96,7 +96,9 @@ class Pipeline:
         t0 = time.perf_counter()
         question = clean_question(question)
         query = self.rewriter.rewrite(question, history)
-        hits, sentences = gather_evidence(self.retriever, self.selector, query, opts.top_k, opts.rerank_pool)
+        hits, sentences = gather_evidence(
+            self.retriever, self.selector, query, opts.top_k, opts.rerank_pool, question=question
+        )
         passages = tuple(to_passages(sentences, opts.passages))
         retrieve_s = time.perf_counter() - t0
         yield Evidence(passages, tuple(hits), query, retrieve_s)
@@ -230,12 +232,18 @@ class Pipeline:
 
 
 def gather_evidence(
-    retriever: Retriever, selector: SentenceSelector, query: str, top_k: int, rerank_pool: int
+    retriever: Retriever,
+    selector: SentenceSelector,
+    query: str,
+    top_k: int,
+    rerank_pool: int,
+    question: str | None = None,
 ) -> tuple[list[Hit], list[ScoredSentence]]:
     """The top_k chunks of a pool of `rerank_pool` fused ones, ranked by their best sentence, and the
-    scored sentences inside them, best first."""
+    scored sentences inside them, best first. `question` is this turn's question when the search
+    query was rewritten from the conversation."""
     pool = retriever.retrieve(query, max(top_k, rerank_pool))
-    scored = selector.score(query, pool)
+    scored = selector.score(query, pool, question)
     hits = rank_by_best_sentence(pool, scored, top_k)
     kept = {(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits}
     return hits, [s for s in scored if any(src == s.source and a <= s.start < b for src, a, b in kept)]

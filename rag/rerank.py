@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from index.embed import Embedder
+from rag.answer_type import asked_kind, holds_kind
 from rag.text import sentence_spans, terms, terms_match
 from rag.types import Hit, Passage
 
@@ -44,12 +45,15 @@ class SentenceSelector:
     dense_weight: float = 0.55
     chunk_weight: float = 0.1
     diversity: float = 0.25  # MMR: how much similarity to an already chosen passage costs
+    kind_weight: float = 0.1  # added for holding the kind of answer asked for (a number for "how many")
     cache_size: int = 20_000
     _cache: OrderedDict[tuple[str, int, int], np.ndarray] = field(default_factory=OrderedDict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def score(self, query: str, hits: Sequence[Hit]) -> list[ScoredSentence]:
-        """Every sentence of the hits (each once), best first."""
+    def score(self, query: str, hits: Sequence[Hit], question: str | None = None) -> list[ScoredSentence]:
+        """Every sentence of the hits (each once), best first. `question` is this turn's question (the
+        query may carry earlier turns): a sentence holding the number or time it asks for gains
+        `kind_weight`."""
         seen: set[tuple[str, int]] = set()
         items: list[tuple[str, int, int, str, str, str]] = []
         for hit in hits:
@@ -72,11 +76,14 @@ class SentenceSelector:
         for hit in hits:
             prior.setdefault(hit.chunk.source, []).append((hit.chunk.start, hit.chunk.end, hit.score / top))
         lex_weight = 1 - self.dense_weight - self.chunk_weight
+        kind = asked_kind(query if question is None else question)
         scored = []
         for (source, a, b, text, title, date), d in zip(items, dense, strict=True):
             lex = lexical_coverage(qterms, terms(text, parts=False), idf)
             near = max((p for s, e, p in prior.get(source, []) if s <= a < e), default=0.0)
             score = self.dense_weight * float(d) + lex_weight * lex + self.chunk_weight * near
+            if kind in ("number", "time") and holds_kind(kind, text):
+                score += self.kind_weight
             scored.append(ScoredSentence(source, a, b, text, float(d), lex, score, title, date))
         order = _mmr([s.score for s in scored], vecs, self.diversity)
         return [scored[i] for i in order]

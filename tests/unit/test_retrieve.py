@@ -163,3 +163,26 @@ def test_chunks_are_reranked_by_their_best_sentence():
     assert [h.chunk.source for h in ranked] == ["b.txt", "a.txt", "c.txt"]
     assert [h.score for h in ranked] == [0.8, 0.3, 0.4]  # the best sentence's score; unscored kept as is
     assert [h.chunk.source for h in rank_by_best_sentence(hits, scored, k=1)] == ["b.txt"]
+
+
+def test_a_sentence_holding_the_number_or_time_asked_for_ranks_higher():
+    from rag.rerank import SentenceSelector
+    from rag.types import Hit
+    from tests.fakes import HashEmbedder
+
+    text = "Lukashenko spoke about the new front on the border. What, open another 932 miles of the front?"
+    hits = [Hit(Chunk(content_hash("a.txt", text), "a.txt", 0, len(text), text, "h"), 1.0)]
+    plain = SentenceSelector(HashEmbedder(), kind_weight=0.0)
+    typed = SentenceSelector(HashEmbedder(), kind_weight=0.5)
+
+    def first(selector: SentenceSelector, query: str, question: str | None = None) -> str:
+        return selector.score(query, hits, question)[0].text
+
+    assert first(plain, "How long would the front on the border be?").startswith("Lukashenko")
+    assert first(typed, "How long would the front on the border be?").startswith("What, open")
+    # The kind comes from this turn's question, not from earlier turns carried in the query...
+    assert first(typed, "What about the front on the border? (How many miles?)", "What about the front?").startswith(
+        "Lukashenko"
+    )
+    # ...and questions asking for no number or time are scored as before.
+    assert first(typed, "What did Lukashenko say about the front on the border?").startswith("Lukashenko")

@@ -48,3 +48,34 @@ def test_a_repeated_word_is_worked_out_once():
     assert (info.misses, info.hits) == (3, 2)  # "and" is a miss too: its answer (no terms) is cached
     assert word_terms("s-300") == ("s-300", "300")
     assert word_terms("the") == () and word_terms("the", keep_stopwords=True) == ("the",)
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who summoned the ambassador?", "name"),
+        ("What is the name of the spokesman?", "name"),
+        ("How many missiles were fired?", "number"),
+        ("How far is the village from the border?", "number"),
+        ("When did the missile land?", "time"),
+        ("Which weekday was it?", "time"),
+        ("At what time was it shot down?", "time"),
+        ("What did they demand?", None),
+    ],
+)
+def test_asked_kind(question: str, kind: str | None):
+    from rag.answer_type import asked_kind
+
+    assert asked_kind(question) == kind
+
+
+def test_holds_kind():
+    from rag.answer_type import holds_kind
+
+    assert holds_kind("number", "about 15 kilometers") and holds_kind("number", "two people")
+    assert holds_kind("number", "No casualties were recorded")  # "none" answers "how many"
+    assert not holds_kind("number", "in a field near the village")
+    assert holds_kind("time", "on Wednesday") and holds_kind("time", "at 0700 GMT")
+    assert not holds_kind("time", "in a field near the village")
+    with pytest.raises(ValueError):
+        holds_kind("name", "Anatoly Glaz")  # type: ignore[arg-type]
