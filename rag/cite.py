@@ -270,7 +270,8 @@ def _render(
 def answers_question_type(question: str, answer: str, context: str = "") -> bool:
     """A cheap check that the answer is the kind of thing asked for: a name that neither the question
     nor the conversation (`context`) already holds for "who", a number for "how many", a time for
-    "when". Other questions pass."""
+    "when" (for these two as well, only what the question and conversation do not already hold
+    counts). Other questions pass."""
     plain = MARKER.sub("", answer)
     kind = asked_kind(question)
     if kind == "name":
@@ -280,8 +281,14 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
         names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if w.lower() not in known]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
     if kind is not None:
-        return holds_kind(kind, plain)
+        # "S-300" in the question does not answer "how far": only what the answer adds counts.
+        known = {w.lower() for w in _TOKEN.findall(f"{question} {context}")}
+        added = " ".join(w for w in _TOKEN.findall(plain) if w.lower() not in known)
+        return holds_kind(kind, added)
     return True
+
+
+_TOKEN = re.compile(r"[\w’'.:-]*\w")
 
 
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")

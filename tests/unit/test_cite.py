@@ -170,6 +170,17 @@ def test_answers_question_type(question: str, answer: str, ok: bool):
     assert answers_question_type(question, answer) is ok
 
 
+def test_a_number_or_time_the_conversation_already_holds_does_not_answer_how_many_or_when():
+    context = "How far is it from the Ukrainian border? (Which village did the S-300 fragments come down in?)"
+    assert not answers_question_type("How far is it?", "The S-300 came down in Gorbakha [1].", context)
+    assert answers_question_type("How far is it?", "About 15 kilometers from the border [1].", context)
+    assert answers_question_type("How far is it?", "The S-300 fell 15 km away [1].", context)
+    context = "And in local time? (What time was that in GMT? The missile was shot down at 0700 GMT.)"
+    assert not answers_question_type("What time was it locally?", "It was shot down at 0700 GMT [1].", context)
+    assert answers_question_type("What time was it locally?", "Around 10 a.m. local time [1].", context)
+    assert answers_question_type("When did it land?", "It landed on 29.12.2022 [1].")
+
+
 def test_a_name_the_conversation_already_holds_does_not_answer_who():
     context = "What's that person's name? (Who spoke for the Belarusian foreign ministry?)"
     assert not answers_question_type("What's that person's name?", "The Belarusian spokesman [1].", context)
