@@ -221,17 +221,40 @@ def _supporters(
     best_score, best = max(scored, default=(0.0, 0))
     if best_score >= min_coverage:
         return [-best], bool(cited)
-    # A claim may join two passages ("54 of 69 missiles" from one, the day from another): the pair
-    # that supports it best, both cited.
+    # A claim may join two passages' facts ("54 of 69 missiles" from one, the day from another): the
+    # pair that supports it best, both cited, when each passage holds a number or name of the claim
+    # that the other lacks. Common words do not join passages: "fell on agricultural land" is not
+    # proven by "agricultural field" plus another article's "landing".
+    facts = _stated_facts(claim, question, context)
     pairs = [
         (support(claim, f"{evidence[a]} {evidence[b]}", question, context), -a, -b)
         for i, a in enumerate(numbers)
         for b in numbers[i + 1 :]
+        if _each_adds_a_fact(facts, evidence[a], evidence[b])
     ]
     pair_score, a, b = max(pairs, default=(0.0, 0, 0))
     if pair_score >= min_coverage:
         return [-a, -b], bool(cited)
     return [], False
+
+
+def _stated_facts(claim: str, question: str, context: str) -> set[str]:
+    """The numbers and (stemmed) names the claim states that the conversation does not already hold."""
+    known = _numbers(question) | _numbers(context)
+    said = _canon(terms(f"{question} {context}", parts=False))
+    return (_numbers(claim) - known) | {n for n in _names(claim) if not _has(n, said)}
+
+
+def _each_adds_a_fact(facts: set[str], a: str, b: str) -> bool:
+    """Each passage holds one of the facts that the other does not."""
+    held = [_facts_in(facts, _with_dates_written_out(t)) for t in (a, b)]
+    return bool(held[0] - held[1]) and bool(held[1] - held[0])
+
+
+def _facts_in(facts: set[str], text: str) -> set[str]:
+    numbers = _numbers(text)
+    words = _canon(terms(text, parts=False))
+    return {f for f in facts if f in numbers or _has(f, words)}
 
 
 def _evidence(p: Passage) -> str:

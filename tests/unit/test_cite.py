@@ -137,6 +137,19 @@ def test_a_claim_joining_two_passages_cites_both():
     assert not verify("The army shot down 54 missiles out of 70 on 29 December.", passages).citations
 
 
+def test_common_words_do_not_join_two_passages():
+    passages = [
+        Passage(1, "a.txt", 0, 50, "Fragments were found in an agricultural field, the ministry said.", 0.9),
+        Passage(2, "b.txt", 0, 60, "He compared it to the accidental landing of a missile in Poland.", 0.8),
+    ]
+    q = "What sort of terrain did the missile fragments fall on?"
+    # "agricultural" from one passage and "land(ing)" from the other: no fact joins them.
+    assert not verify("The missile fragments fell on agricultural land [1].", passages, question=q).citations
+    # The same claim in the passage's own words is supported by that passage alone.
+    checked = verify("They were found in an agricultural field [1].", passages, question=q)
+    assert [c.source for c in checked.citations] == ["a.txt"]
+
+
 def test_a_year_the_passage_does_not_state_is_removed_not_believed():
     passages = [Passage(1, "a.txt", 0, 60, "Lukashenko announced the deployment on 3 July.", 0.9)]
     checked = verify("Lukashenko announced the deployment on 3 July, 2022 [1].", passages)
