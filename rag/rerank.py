@@ -43,7 +43,7 @@ class SentenceSelector:
 
     embedder: Embedder
     dense_weight: float = 0.55
-    chunk_weight: float = 0.1
+    chunk_weight: float = 0.2  # the share of the sentence score that is its chunk's fused score
     diversity: float = 0.25  # MMR: how much similarity to an already chosen passage costs
     kind_weight: float = 0.1  # added for holding the kind of answer asked for (a number for "how many")
     cache_size: int = 20_000
