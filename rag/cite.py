@@ -293,8 +293,8 @@ def _render(
 def answers_question_type(question: str, answer: str, context: str = "") -> bool:
     """A cheap check that the answer is the kind of thing asked for: a name that neither the question
     nor the conversation (`context`) already holds for "who", a number for "how many", a time for
-    "when" (for these two as well, only what the question and conversation do not already hold
-    counts). Other questions pass."""
+    "when" (for these two, only what the answer adds to the question counts, and a designation such as
+    "S-300" is neither). Other questions pass."""
     plain = MARKER.sub("", answer)
     kind = asked_kind(question)
     if kind == "name":
@@ -304,14 +304,17 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
         names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if w.lower() not in known]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
     if kind is not None:
-        # "S-300" in the question does not answer "how far": only what the answer adds counts.
-        known = {w.lower() for w in _TOKEN.findall(f"{question} {context}")}
-        added = " ".join(w for w in _TOKEN.findall(plain) if w.lower() not in known)
+        # Only what the answer adds to the question counts, and a designation is not a quantity or a
+        # time: "The S-300 came down in Gorbakha" does not answer "How far is it?". (Earlier turns
+        # may hold the answer: "69 fired, 54 shot down", then "How many were shot down?")
+        known = {w.lower() for w in _TOKEN.findall(question)}
+        added = " ".join(w for w in _TOKEN.findall(plain) if w.lower() not in known and not _DESIGNATION.match(w))
         return holds_kind(kind, added)
     return True
 
 
 _TOKEN = re.compile(r"[\w’'.:-]*\w")
+_DESIGNATION = re.compile(r"^[A-Za-z]+-\d+\w*$")  # S-300, MiG-29, COVID-19
 
 
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
