@@ -1,5 +1,8 @@
 """The answering pipeline: rewrite → retrieve → select evidence → (refuse?) → generate → verify.
 
+An answer that verification refuses to a "how many" or "when" question is asked for once more, with
+the kind of answer wanted named after the question (`prompts/hint_*.txt`), and checked the same way.
+
 `stream()` yields the evidence as soon as retrieval is done, then the answer's tokens as they are
 generated, then the verified answer. The decision to refuse never rests on the generator alone: an
 evidence score below a threshold refuses before generation, and an answer none of whose claims is
@@ -15,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import prompts
+from rag.answer_type import asked_kind
 from rag.cite import answers_question_type, verify
 from rag.generate import Generator, Message
 from rag.guard import clean_question, is_instruction_attack
@@ -45,6 +49,22 @@ class Done:
 
 
 Event = Evidence | Token | Done
+
+
+@dataclass(frozen=True)
+class _Answered:
+    text: str
+    citations: tuple[Citation, ...]
+    notes: tuple[str, ...]
+    first: float | None
+    draft: str
+
+
+@dataclass(frozen=True)
+class _Refused:
+    reason: str
+    first: float | None
+    draft: str
 
 
 @dataclass
@@ -128,8 +148,55 @@ class Pipeline:
             yield refusal(f"best evidence score {passages[0].score:.2f} is below {opts.min_relevance:.2f}")
             return
 
-        messages = self.build_messages(question, passages, history)
-        raw, first = yield from self._generate(messages, t0)
+        result = yield from self._attempt(question, passages, history, query, t0)
+        hint = _hint(question)
+        if isinstance(result, _Refused) and hint and opts.second_look:
+            # A small model that answers "how far" with a place, or gives a date it then does not
+            # confirm, often gets it right when told the kind of answer wanted. Asked once, without
+            # showing its tokens, and checked the same way.
+            again = yield from self._attempt(question, passages, history, query, t0, hint=hint, shown=False)
+            if isinstance(again, _Answered):
+                retried = (
+                    f"the first answer was refused ({result.reason}); asked again naming the kind of answer wanted"
+                )
+                result = replace(again, first=result.first, notes=(retried, *again.notes))
+            else:
+                result = replace(
+                    result, reason=f"{result.reason}; asked again naming the kind of answer wanted: {again.reason}"
+                )
+        if isinstance(result, _Refused):
+            yield refusal(result.reason, first=result.first, draft=result.draft)
+            return
+        yield Done(
+            Answer(
+                question=question,
+                text=result.text,
+                refused=False,
+                citations=result.citations,
+                retrieved=tuple(hits),
+                passages=passages,
+                timings=Timings(retrieve_s, result.first, time.perf_counter() - t0),
+                search_query=query,
+                reason="; ".join(result.notes),
+                draft=result.draft,
+            )
+        )
+
+    def _attempt(
+        self,
+        question: str,
+        passages: tuple[Passage, ...],
+        history: Sequence[Turn],
+        query: str,
+        t0: float,
+        hint: str = "",
+        shown: bool = True,
+    ) -> Gen[Token, None, _Answered | _Refused]:
+        """Generate an answer and check it. `hint` follows the question in the prompt; the generator's
+        tokens are streamed only when `shown`."""
+        opts = self.options
+        messages = self.build_messages(question, passages, history, hint)
+        raw, first = yield from self._generate(messages, t0, shown)
         used, looked = passages, []
         if raw.strip().startswith(NOT_FOUND) and opts.second_look and len(passages) > 1:
             # Nothing was shown yet. A small model misses an answer among many passages that it finds
@@ -138,54 +205,34 @@ class Pipeline:
             if picked is not None:
                 used = (replace(picked, number=1),)
                 looked.append(f"after NOT FOUND, asked again with passage [{picked.number}] alone (the model's pick)")
-                raw, first = yield from self._generate(self.build_messages(question, used, history), t0)
+                raw, first = yield from self._generate(self.build_messages(question, used, history, hint), t0, shown)
         if NOT_FOUND in raw:
-            yield refusal("; ".join(["the generator found no answer in the passages", *looked]), first=first, draft=raw)
-            return
+            return _Refused("; ".join(["the generator found no answer in the passages", *looked]), first, raw)
         checked = verify(raw, used, opts.min_support, question=question, context=query)
         if not checked.citations:
             why = "no claim of the generated answer is supported by the passages"
             if checked.dropped:
                 why += f" (unsupported: {' | '.join(checked.dropped)[:300]})"
-            yield refusal(why, first=first, draft=raw)
-            return
+            return _Refused(why, first, raw)
         if not answers_question_type(question, checked.text, context=query):
-            yield refusal(
-                "the answer does not state what the question asks for (a name, number or time)", first=first, draft=raw
-            )
-            return
+            return _Refused("the answer does not state what the question asks for (a name, number or time)", first, raw)
         cited = _cited(used, checked.citations)
         if (
             opts.second_look
             and len(cited) < len(used)
-            and self._says_not_found(self.build_messages(question, cited, history))
+            and self._says_not_found(self.build_messages(question, cited, history, hint))
         ):
             # An answer the model does not give again from the passages it cites is not proven by them.
-            yield refusal(
-                "asked again with only the passages it cites, the generator found no answer in them",
-                first=first,
-                draft=raw,
-            )
-            return
+            why = "asked again with only the passages it cites, the generator found no answer in them"
+            return _Refused(why, first, raw)
         notes = looked + list(checked.notes) + [f"dropped unsupported claim: {d}" for d in checked.dropped]
-        yield Done(
-            Answer(
-                question=question,
-                text=checked.text,
-                refused=False,
-                citations=checked.citations,
-                retrieved=tuple(hits),
-                passages=passages,
-                timings=Timings(retrieve_s, first, time.perf_counter() - t0),
-                search_query=query,
-                reason="; ".join(notes),
-                draft=raw,
-            )
-        )
+        return _Answered(checked.text, checked.citations, tuple(notes), first, raw)
 
-    def _generate(self, messages: list[Message], t0: float) -> Gen[Token, None, tuple[str, float | None]]:
-        """Stream the generator's tokens, holding back text that may still become NOT FOUND; return
-        the whole text and the time of its first token."""
+    def _generate(
+        self, messages: list[Message], t0: float, shown: bool = True
+    ) -> Gen[Token, None, tuple[str, float | None]]:
+        """Stream the generator's tokens (when `shown`), holding back text that may still become
+        NOT FOUND; return the whole text and the time of its first token."""
         raw, first = "", None
         held = ""  # text that might still turn out to be NOT FOUND, not shown yet
         for delta in self.generator.stream(messages, self.options.max_answer_tokens):
@@ -193,7 +240,7 @@ class Pipeline:
                 first = time.perf_counter() - t0
             raw += delta
             held += delta
-            if _could_be_not_found(held):
+            if _could_be_not_found(held) or not shown:
                 continue
             yield Token(held)
             held = ""
@@ -220,14 +267,17 @@ class Pipeline:
                 return True
         return False
 
-    def build_messages(self, question: str, passages: Sequence[Passage], history: Sequence[Turn]) -> list[Message]:
+    def build_messages(
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn], hint: str = ""
+    ) -> list[Message]:
         turns = history[-self.options.history_turns :] if self.options.history_turns else []
         history_text = ""
         if turns:
             lines = "\n".join(f"Q: {t.question}\nA: {_plain(t.answer)}" for t in turns)
             history_text = prompts.render("history", turns=lines) + "\n\n"
         listing = "\n".join(_passage_line(p) for p in passages)
-        user = prompts.render("answer", history=history_text, passages=listing, question=question)
+        asked = f"{question} {hint}" if hint else question
+        user = prompts.render("answer", history=history_text, passages=listing, question=asked)
         return [Message("system", prompts.render("system")), Message("user", user)]
 
 
@@ -247,6 +297,12 @@ def gather_evidence(
     hits = rank_by_best_sentence(pool, scored, top_k)
     kept = {(h.chunk.source, h.chunk.start, h.chunk.end) for h in hits}
     return hits, [s for s in scored if any(src == s.source and a <= s.start < b for src, a, b in kept)]
+
+
+def _hint(question: str) -> str:
+    """The line that names the kind of answer a "how many" or "when" question wants; "" for others."""
+    kind = asked_kind(question)
+    return prompts.render(f"hint_{kind}") if kind in ("number", "time") else ""
 
 
 def _could_be_not_found(text: str) -> bool:

@@ -187,3 +187,41 @@ def test_second_look_can_be_turned_off(settings: Settings, corpus: Path):
         settings.model_copy(update={"second_look": False}), corpus, scripted("[2]", "NOT FOUND", "QUOTE")
     )
     assert pipeline.ask(QUESTION).refused and len(gen.prompts) == 1
+
+
+def answers_with_the_kind_only_when_told(messages: Sequence[Message]) -> str:
+    """Names the village for "how far", unless the prompt says a number is wanted; then quotes the
+    passage that gives the distance. Confirms either from one passage."""
+    user = messages[-1].content
+    lines = passages_in(messages[-1])
+    if prompts.render("hint_number") in user:
+        number, text = next(line[1:].split("]", 1) for line in lines if "kilometers" in line)
+        return f"{text.strip()} [{number}]"
+    return f"The missile came down in the village of Harbacha [{len(lines) and 1}]."
+
+
+def test_a_refused_how_far_answer_is_asked_again_naming_the_kind_wanted(settings: Settings, corpus: Path):
+    pipeline, gen = make_looking_twice(settings, corpus, answers_with_the_kind_only_when_told)
+    events = list(pipeline.stream("How far is Harbacha from the Ukrainian border?"))
+    answer = events[-1].answer  # type: ignore[union-attr]
+    assert not answer.refused and "15 kilometers" in answer.text
+    assert "asked again naming the kind of answer wanted" in answer.reason
+    hinted = [p[-1] for p in gen.prompts if prompts.render("hint_number") in p[-1].content]
+    assert hinted and hinted[0].content.rstrip().endswith(prompts.render("hint_number"))
+    streamed = "".join(e.text for e in events if isinstance(e, Token))
+    assert "kilometers" not in streamed  # the second attempt is not streamed; Done carries it
+
+
+def test_questions_without_a_kind_are_not_asked_again(settings: Settings, corpus: Path):
+    pipeline, gen = make_looking_twice(settings, corpus, scripted("NONE", "NOT FOUND", "NOT FOUND"))
+    assert pipeline.ask(QUESTION).refused
+    assert not [p for p in gen.prompts if prompts.render("hint_number") in p[-1].content]
+
+
+def test_the_second_attempt_is_checked_like_the_first(settings: Settings, corpus: Path):
+    def invents(messages: Sequence[Message]) -> str:
+        return "It is 99 kilometers from the border [1]." if "number" in messages[-1].content else "NOT FOUND"
+
+    pipeline, _ = make_looking_twice(settings, corpus, invents)
+    answer = pipeline.ask("How far is Harbacha from the Ukrainian border?")
+    assert answer.refused
