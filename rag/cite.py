@@ -103,8 +103,7 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
     given = _canon(terms(question, parts=False))
     said = given | _canon(terms(context, parts=False))
     pterms = _canon(terms(passage_text, parts=False))
-    claimed = _numbers(claim) - _numbers(question) - _numbers(context)
-    if claimed - _numbers(passage_text):
+    if _new_numbers(claim, question, context) - _numbers(passage_text):
         return 0.0  # a number the claim adds is missing from the passage: "3 people" vs "two"
     if any(not _has(n, pterms | said) for n in _names(claim)):
         return 0.0  # a name the claim adds is in neither the passage nor the conversation: "Mr. Keller"
@@ -223,14 +222,16 @@ def _supporters(
         return [-best], bool(cited)
     # A claim may join two passages' facts ("54 of 69 missiles" from one, the day from another): the
     # pair that supports it best, both cited, when each passage holds a number or name of the claim
-    # that the other lacks. Common words do not join passages: "fell on agricultural land" is not
-    # proven by "agricultural field" plus another article's "landing".
+    # that the other lacks (what each holds is found once, not once per pair). Common words do not
+    # join passages: "fell on agricultural land" is not proven by "agricultural field" plus another
+    # article's "landing".
     facts = _stated_facts(claim, question, context)
+    held = {n: _facts_in(facts, evidence[n]) for n in numbers} if facts else {}
     pairs = [
         (support(claim, f"{evidence[a]} {evidence[b]}", question, context), -a, -b)
         for i, a in enumerate(numbers)
         for b in numbers[i + 1 :]
-        if _each_adds_a_fact(facts, evidence[a], evidence[b])
+        if held and held[a] - held[b] and held[b] - held[a]
     ]
     pair_score, a, b = max(pairs, default=(0.0, 0, 0))
     if pair_score >= min_coverage:
@@ -238,20 +239,20 @@ def _supporters(
     return [], False
 
 
+def _new_numbers(claim: str, question: str, context: str) -> set[str]:
+    """The numbers the claim states that the question and the conversation do not."""
+    return _numbers(claim) - _numbers(question) - _numbers(context)
+
+
 def _stated_facts(claim: str, question: str, context: str) -> set[str]:
     """The numbers and (stemmed) names the claim states that the conversation does not already hold."""
-    known = _numbers(question) | _numbers(context)
     said = _canon(terms(f"{question} {context}", parts=False))
-    return (_numbers(claim) - known) | {n for n in _names(claim) if not _has(n, said)}
+    return _new_numbers(claim, question, context) | {n for n in _names(claim) if not _has(n, said)}
 
 
-def _each_adds_a_fact(facts: set[str], a: str, b: str) -> bool:
-    """Each passage holds one of the facts that the other does not."""
-    held = [_facts_in(facts, _with_dates_written_out(t)) for t in (a, b)]
-    return bool(held[0] - held[1]) and bool(held[1] - held[0])
-
-
-def _facts_in(facts: set[str], text: str) -> set[str]:
+def _facts_in(facts: set[str], passage_text: str) -> set[str]:
+    """Which of the facts the passage holds (a date it gives in ISO form counts written out too)."""
+    text = _with_dates_written_out(passage_text)
     numbers = _numbers(text)
     words = _canon(terms(text, parts=False))
     return {f for f in facts if f in numbers or _has(f, words)}

@@ -9,7 +9,6 @@ import json
 import os
 import random
 import re
-import shutil
 import subprocess
 import sys
 import tarfile
@@ -149,10 +148,13 @@ def download_sdist(folder: Path, index: str) -> Path:
             continue
         target = folder / wanted
         print(f"[download] {url.split('#')[0]}  (about 360 MB)", file=sys.stderr)
+        digest = hashlib.sha256()  # computed as the file arrives: no second read of 360 MB
         with urllib.request.urlopen(url.split("#")[0], timeout=600) as response, target.open("wb") as out:
-            shutil.copyfileobj(response, out)
+            while block := response.read(1 << 20):
+                digest.update(block)
+                out.write(block)
         expected = re.search(r"sha256=([0-9a-f]{64})", url)
-        if expected and hashlib.sha256(target.read_bytes()).hexdigest() != expected.group(1):
+        if expected and digest.hexdigest() != expected.group(1):
             raise RuntimeError(f"{wanted}: sha256 does not match the index")
         return target
     raise RuntimeError(f"could not download {PACKAGE_SPEC}: pip failed and {index} lists no {wanted}")
