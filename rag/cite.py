@@ -246,8 +246,13 @@ def _new_numbers(claim: str, question: str, context: str) -> set[str]:
 
 def _stated_facts(claim: str, question: str, context: str) -> set[str]:
     """The numbers and (stemmed) names the claim states that the conversation does not already hold."""
+    return _new_numbers(claim, question, context) | added_names(claim, question, context)
+
+
+def added_names(claim: str, question: str, context: str = "") -> set[str]:
+    """The (stemmed) names the claim states that the question and the conversation do not hold."""
     said = _canon(terms(f"{question} {context}", parts=False))
-    return _new_numbers(claim, question, context) | {n for n in _names(claim) if not _has(n, said)}
+    return {n for n in _names(claim) if not _has(n, said)}
 
 
 def _facts_in(facts: set[str], passage_text: str) -> set[str]:

@@ -19,12 +19,13 @@ from dataclasses import dataclass, replace
 
 import prompts
 from rag.answer_type import asked_kind
-from rag.cite import answers_question_type, verify
+from rag.cite import added_names, answers_question_type, verify
 from rag.generate import Generator, Message
 from rag.guard import clean_question, is_instruction_attack
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
+from rag.role import asked_role, holds_role
 from rag.types import Answer, Citation, Hit, Passage, Timings
 
 NOT_FOUND = "NOT FOUND"
@@ -217,15 +218,17 @@ class Pipeline:
         if not answers_question_type(question, checked.text, context=query):
             return _Refused("the answer does not state what the question asks for (a name, number or time)", first, raw)
         cited = _cited(used, checked.citations)
+        role = _role_given(question, checked.text, query, cited)
         if (
             opts.second_look
             and len(cited) < len(used)
+            and not role
             and self._says_not_found(self.build_messages(question, cited, history, hint))
         ):
             # An answer the model does not give again from the passages it cites is not proven by them.
             why = "asked again with only the passages it cites, the generator found no answer in them"
             return _Refused(why, first, raw)
-        notes = looked + list(checked.notes) + [f"dropped unsupported claim: {d}" for d in checked.dropped]
+        notes = looked + role + list(checked.notes) + [f"dropped unsupported claim: {d}" for d in checked.dropped]
         return _Answered(checked.text, checked.citations, tuple(notes), first, raw)
 
     def _generate(
@@ -303,6 +306,20 @@ def _hint(question: str) -> str:
     """The line that names the kind of answer a "how many" or "when" question wants; "" for others."""
     kind = asked_kind(question)
     return prompts.render(f"hint_{kind}") if kind in ("number", "time") else ""
+
+
+def _role_given(question: str, answer: str, context: str, cited: Sequence[Passage]) -> list[str]:
+    """A note when a "who is the X" answer's cited passage sets a name the answer adds in apposition
+    with the role X ("Anatoly Glaz, a spokesperson for the Belarusian Foreign Ministry"): that proves
+    the answer without asking the generator again. Empty otherwise."""
+    role = asked_role(question)
+    names = sorted(added_names(answer, question, context)) if role else []
+    if role is None or not names:
+        return []
+    for p in cited:
+        if holds_role(role, names, p.text):
+            return [f"passage [{p.number}] gives the name the role asked about, so it was not asked again"]
+    return []
 
 
 def _could_be_not_found(text: str) -> bool:

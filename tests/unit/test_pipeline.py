@@ -225,3 +225,26 @@ def test_the_second_attempt_is_checked_like_the_first(settings: Settings, corpus
     pipeline, _ = make_looking_twice(settings, corpus, invents)
     answer = pipeline.ask("How far is Harbacha from the Ukrainian border?")
     assert answer.refused
+
+
+def names_glaz_then_finds_nothing_alone(messages: Sequence[Message]) -> str:
+    """Answers with the spokesperson's name, citing the passage that sets it beside his role; asked
+    again from that passage alone, finds nothing (as a small model does when the passage lacks a word
+    of the question)."""
+    lines = passages_in(messages[-1])
+    if len(lines) == 1:
+        return "NOT FOUND"
+    number = next(line[1:].split("]", 1)[0] for line in lines if "Anatoly Glaz, a spokesperson" in line)
+    return f"The spokesperson was Anatoly Glaz [{number}]."
+
+
+def test_a_passage_giving_the_name_the_role_asked_about_is_proof_without_asking_again(settings: Settings, corpus: Path):
+    pipeline, gen = make_looking_twice(settings, corpus, names_glaz_then_finds_nothing_alone)
+    answer = pipeline.ask("Who was the Belarusian foreign ministry spokesperson commenting on the missile?")
+    assert not answer.refused and "Anatoly Glaz" in answer.text and len(gen.prompts) == 1
+    assert "gives the name the role asked about" in answer.reason
+
+    # The same passage does not make him the ambassador: asked again, and refused.
+    pipeline, gen = make_looking_twice(settings, corpus, names_glaz_then_finds_nothing_alone)
+    answer = pipeline.ask("What was the name of the Ukrainian ambassador Belarus summoned?")
+    assert answer.refused and "only the passages it cites" in answer.reason and len(gen.prompts) == 2

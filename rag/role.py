@@ -1,0 +1,121 @@
+"""Whether a passage gives the person an answer names the role the question asks about.
+
+"Who was the foreign ministry spokesperson?" answered "Anatoly Glaz" is proven by "Anatoly Glaz, a
+spokesperson for the Belarusian Foreign Ministry": the role's head noun stands beside the name, in
+the apposition news writing uses for roles ("Foreign Minister Sergei Lavrov", "Anatoly Glaz, a
+spokesperson for ..."), and the role's other words are in the same sentence. A name that merely
+shares a sentence with the role ("Glaz ... confirmed that the Ukrainian ambassador had been
+summoned") is not proven to hold it.
+
+Only questions that name a role with a determiner or a possessive are judged: "Who was the ...",
+"Who is Belarus's ...", "What was the name of the ...". Others (who did, who said) have no role.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.text import sentence_spans, terms, terms_match
+
+_ROLE_QUESTION = re.compile(
+    r"^\s*who(?:'s|’s|\s+(?:is|was|are|were))\s+(?P<a>.+)$|\bname\s+of\s+(?P<b>.+)$", re.I | re.S
+)
+_DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.I)
+_POSSESSIVE = re.compile(r"^\S+(?:'s|’s|s'|s’)\s+", re.I)
+# Words that end a role phrase: prepositions, relative words, conjunctions.
+_ENDS_ROLE = frozenset(
+    "of in at on for to from by with during after before over about under since when where who whom whose "
+    "which that while as and or but than".split()
+)
+_WORD = re.compile(r"[\w'’-]+|[^\w\s]")
+_MAX_BEFORE = 3  # "President [Alexander] Lukashenko": the head at most this many words before the name
+_MAX_AFTER = 5  # "Glaz, a spokesperson" / "Glaz, the ministry's spokesperson": after a comma, this many
+_MAX_QUALIFIERS = 4  # "Belarusian Foreign Ministry spokesperson": words before the head that may qualify it
+
+
+@dataclass(frozen=True)
+class Role:
+    head: str  # stemmed head noun: "spokesperson"
+    words: tuple[str, ...]  # the role phrase's other stemmed terms: ("belarusian", "foreign", "ministri")
+
+
+def asked_role(question: str) -> Role | None:
+    """The role a "who is the X" / "name of the X" question asks about, or None."""
+    m = _ROLE_QUESTION.search(question.strip().rstrip("?").strip())
+    if not m:
+        return None
+    rest = (m.group("a") or m.group("b") or "").strip()
+    determiner = _DETERMINER.match(rest) or _POSSESSIVE.match(rest)
+    if not determiner:
+        return None  # "Who was told ...": no role named
+    phrase: list[str] = [rest[: determiner.end()].strip()] if _POSSESSIVE.match(rest) else []
+    previous_lower, qualifying = False, False
+    head = ""
+    for word in rest[determiner.end() :].split():
+        bare = word.strip(",;:.!?\"'“”")
+        lower = bare.lower()
+        if lower == "of" and not qualifying and phrase:
+            head, qualifying = phrase.pop(), True  # "the president of France": the head, then what qualifies it
+            continue
+        if qualifying and lower in ("the", "a", "an"):
+            continue
+        new_subject = not qualifying and (lower.endswith(("ing", "ed")) or (bare[:1].isupper() and previous_lower))
+        if not bare or lower in _ENDS_ROLE or new_subject:
+            break  # "the Ukrainian ambassador Belarus summoned": a new subject begins at "Belarus"
+        phrase.append(bare)
+        if bare != word.strip("\"'“”"):
+            break  # punctuation ends the phrase: "the spokesman, who ..."
+        previous_lower = bare[:1].islower()
+    if head:
+        phrase.append(head)
+    stems = [t for w in phrase for t in terms(w, parts=False)]
+    if not stems:
+        return None
+    return Role(stems[-1], tuple(stems[:-1]))
+
+
+def holds_role(role: Role, names: Sequence[str], passage: str) -> bool:
+    """Whether a sentence (or line) of the passage sets one of the stemmed `names` in apposition with the
+    role's head noun, the role's other words within that apposition."""
+    for a, b in sentence_spans(passage):
+        for line in passage[a:b].split("\n"):
+            words = _WORD.findall(line)
+            stems = [(terms(w, parts=False) or [""])[0] for w in words]
+            heads = [i for i, s in enumerate(stems) if s and terms_match(role.head, s)]
+            spots = [i for i, s in enumerate(stems) if s and any(terms_match(n, s) for n in names)]
+            for h in heads:
+                for n in spots:
+                    window = _apposition(words, h, n)
+                    if window and all(any(terms_match(r, s) for s in stems[window] if s) for r in role.words):
+                        return True
+    return False
+
+
+def _apposition(words: list[str], head: int, name: int) -> slice | None:
+    """The words of the apposition joining the role's head noun to the name, or None when they are not
+    apposed."""
+    if head < name:
+        # "Belarusian Foreign Ministry spokesperson Anatoly Glaz": only capitalised words between; the
+        # role's qualifiers stand just before its head.
+        between = words[head + 1 : name]
+        if len(between) < _MAX_BEFORE and all(w[:1].isupper() for w in between):
+            return slice(max(0, head - _MAX_QUALIFIERS), name)
+        return None
+    # "Anatoly Glaz, a spokesperson for the Belarusian Foreign Ministry, confirmed": a comma after the
+    # name's last capitalised word, a few words (no preposition: "Lukashenko, a supporter of Russian
+    # President Putin" does not make him president), the head; its qualifiers run to the next punctuation.
+    end = name
+    while end + 1 < len(words) and words[end + 1][:1].isupper():
+        end += 1
+    between = words[end + 1 : head]
+    words_between = [w.lower() for w in between[1:]]
+    if not (
+        0 < len(between) <= _MAX_AFTER
+        and between[0] == ","
+        and all(re.match(r"\w", w) and w not in _ENDS_ROLE for w in words_between)
+    ):
+        return None
+    stop = next((i for i in range(head + 1, len(words)) if not re.match(r"\w", words[i])), len(words))
+    return slice(end + 1, stop)
