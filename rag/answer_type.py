@@ -34,6 +34,52 @@ _TIME = re.compile(
 )
 
 
+# Units a question may ask its number or time in; each with the spellings that count as the same unit.
+_UNITS = (
+    ("gmt", "utc", "z"),
+    ("utc", "gmt", "z"),
+    ("km", "kilometer", "kilometers", "kilometre", "kilometres"),
+    ("mile", "miles", "mi"),
+    ("meter", "meters", "metre", "metres", "m"),
+    ("feet", "foot", "ft"),
+    ("percent", "per cent", "%"),
+    ("kg", "kilogram", "kilograms", "kilogramme", "kilogrammes"),
+    ("ton", "tons", "tonne", "tonnes", "t"),
+    ("dollar", "dollars", "$", "usd"),
+    ("euro", "euros", "€", "eur"),
+)
+_UNIT_IN_QUESTION = re.compile(
+    r"\b(?:in|how many|how much|what number of)\s+(?P<unit>gmt|utc|km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|"
+    r"feet|percent|per cent|kg|kilogram(?:me)?s?|tons?|tonnes?|dollars?|euros?)\b",
+    re.I,
+)
+
+
+def asked_unit(question: str) -> tuple[str, ...]:
+    """The spellings of the unit a number or time is asked in ("What time was it in GMT?", "How many
+    miles ..."), the question's own first, or () when the question names none."""
+    m = _UNIT_IN_QUESTION.search(question)
+    if not m:
+        return ()
+    unit = m.group("unit").lower()
+    forms = next((forms for forms in _UNITS if unit in forms or unit.rstrip("s") in forms), (unit,))
+    return (m.group("unit"), *forms)
+
+
+def holds_unit(forms: tuple[str, ...], text: str) -> bool:
+    """Whether the text states a quantity in one of the unit's spellings ("0700 GMT", "15 km", "66m",
+    "40%"). A one-letter spelling counts only right after a number."""
+    lower = text.lower()
+    for form in (f.lower() for f in forms):
+        if len(form) == 1 and form.isalpha():
+            pattern = rf"\d\s*{form}(?![a-z])"
+        else:
+            pattern = rf"(?<![a-z]){re.escape(form)}(?![a-z])"
+        if re.search(pattern, lower):
+            return True
+    return False
+
+
 def asked_kind(question: str) -> Kind | None:
     """ "Who ..." / "what is the name ..." asks for a name, "how many / far / long ..." for a number,
     "when / what time / which day ..." for a time; other questions for no particular kind."""

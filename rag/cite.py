@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer_type import asked_kind, holds_kind
+from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit
 from rag.text import normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
@@ -315,7 +315,10 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
         # may hold the answer: "69 fired, 54 shot down", then "How many were shot down?")
         known = {w.lower() for w in _TOKEN.findall(question)}
         added = " ".join(w for w in _TOKEN.findall(plain) if w.lower() not in known and not _DESIGNATION.match(w))
-        return holds_kind(kind, added)
+        # A number or time asked in a unit must be given in it: "10 a.m. local time" does not answer
+        # "What time was it in GMT?".
+        unit = asked_unit(question)
+        return holds_kind(kind, added) and (not unit or holds_unit(unit, plain))
     return True
 
 

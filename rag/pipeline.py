@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import prompts
-from rag.answer_type import asked_kind
+from rag.answer_type import asked_kind, asked_unit
 from rag.cite import added_names, answers_question_type, verify
 from rag.generate import Generator, Message
 from rag.guard import clean_question, is_instruction_attack
@@ -303,9 +303,13 @@ def gather_evidence(
 
 
 def _hint(question: str) -> str:
-    """The line that names the kind of answer a "how many" or "when" question wants; "" for others."""
+    """The line that names the kind of answer a "how many" or "when" question wants, and the unit it
+    is asked in; "" for others."""
     kind = asked_kind(question)
-    return prompts.render(f"hint_{kind}") if kind in ("number", "time") else ""
+    if kind not in ("number", "time"):
+        return ""
+    unit = asked_unit(question)
+    return prompts.render(f"hint_{kind}", unit=f", in {unit[0]}" if unit else "")
 
 
 def _role_given(question: str, answer: str, context: str, cited: Sequence[Passage]) -> list[str]:

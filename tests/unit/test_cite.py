@@ -195,6 +195,24 @@ def test_a_designation_or_a_number_the_question_holds_does_not_answer_how_far_or
     assert answers_question_type("How many of them were shot down?", "54 were shot down [1].", context)
 
 
+@pytest.mark.parametrize(
+    ("question", "answer", "ok"),
+    [
+        ("What time was that in GMT?", "Between 10 a.m. and 11 a.m. local time [1].", False),
+        ("What time was that in GMT?", "Around 10 am local time (0700 GMT) [1].", True),
+        ("What time was the shootdown in GMT?", "At 07:00 UTC [1].", True),
+        ("How many miles long would the front be?", "It would be 932 miles long [1].", True),
+        ("How many miles long would the front be?", "It would be 1,500 km long [1].", False),
+        ("How many kilometres from the border?", "About 15 km [1].", True),
+        ("How many meters from a house?", "Just 66m [1].", True),
+        ("How much was paid in dollars?", "5 million euros [1].", False),
+        ("How far is it?", "About 15 km [1].", True),  # no unit asked: any will do
+    ],
+)
+def test_a_number_or_time_asked_in_a_unit_must_be_given_in_it(question: str, answer: str, ok: bool):
+    assert answers_question_type(question, answer) is ok
+
+
 def test_a_name_the_conversation_already_holds_does_not_answer_who():
     context = "What's that person's name? (Who spoke for the Belarusian foreign ministry?)"
     assert not answers_question_type("What's that person's name?", "The Belarusian spokesman [1].", context)

@@ -194,7 +194,7 @@ def answers_with_the_kind_only_when_told(messages: Sequence[Message]) -> str:
     passage that gives the distance. Confirms either from one passage."""
     user = messages[-1].content
     lines = passages_in(messages[-1])
-    if prompts.render("hint_number") in user:
+    if prompts.render("hint_number", unit="") in user:
         number, text = next(line[1:].split("]", 1) for line in lines if "kilometers" in line)
         return f"{text.strip()} [{number}]"
     return f"The missile came down in the village of Harbacha [{len(lines) and 1}]."
@@ -206,8 +206,8 @@ def test_a_refused_how_far_answer_is_asked_again_naming_the_kind_wanted(settings
     answer = events[-1].answer  # type: ignore[union-attr]
     assert not answer.refused and "15 kilometers" in answer.text
     assert "asked again naming the kind of answer wanted" in answer.reason
-    hinted = [p[-1] for p in gen.prompts if prompts.render("hint_number") in p[-1].content]
-    assert hinted and hinted[0].content.rstrip().endswith(prompts.render("hint_number"))
+    hinted = [p[-1] for p in gen.prompts if prompts.render("hint_number", unit="") in p[-1].content]
+    assert hinted and hinted[0].content.rstrip().endswith(prompts.render("hint_number", unit=""))
     streamed = "".join(e.text for e in events if isinstance(e, Token))
     assert "kilometers" not in streamed  # the second attempt is not streamed; Done carries it
 
@@ -215,7 +215,7 @@ def test_a_refused_how_far_answer_is_asked_again_naming_the_kind_wanted(settings
 def test_questions_without_a_kind_are_not_asked_again(settings: Settings, corpus: Path):
     pipeline, gen = make_looking_twice(settings, corpus, scripted("NONE", "NOT FOUND", "NOT FOUND"))
     assert pipeline.ask(QUESTION).refused
-    assert not [p for p in gen.prompts if prompts.render("hint_number") in p[-1].content]
+    assert not [p for p in gen.prompts if prompts.render("hint_number", unit="") in p[-1].content]
 
 
 def test_the_second_attempt_is_checked_like_the_first(settings: Settings, corpus: Path):
@@ -248,3 +248,21 @@ def test_a_passage_giving_the_name_the_role_asked_about_is_proof_without_asking_
     pipeline, gen = make_looking_twice(settings, corpus, names_glaz_then_finds_nothing_alone)
     answer = pipeline.ask("What was the name of the Ukrainian ambassador Belarus summoned?")
     assert answer.refused and "only the passages it cites" in answer.reason and len(gen.prompts) == 2
+
+
+def gives_local_time_unless_told_the_unit(messages: Sequence[Message]) -> str:
+    """Gives the local time, unless the prompt asks for GMT; then quotes the passage that gives it."""
+    lines = passages_in(messages[-1])
+    if "in GMT.)" in messages[-1].content:
+        number, text = next(line[1:].split("]", 1) for line in lines if "GMT" in line)
+        return f"{text.strip()} [{number}]"
+    number = next(line[1:].split("]", 1)[0] for line in lines if "local time" in line)
+    return f"It happened at about 10 am local time [{number}]."
+
+
+def test_a_time_asked_in_a_unit_is_refused_in_another_and_asked_again_naming_the_unit(settings: Settings, corpus: Path):
+    pipeline, gen = make_looking_twice(settings, corpus, gives_local_time_unless_told_the_unit)
+    answer = pipeline.ask("What time was the missile shot down in GMT?")
+    assert not answer.refused and "0700 GMT" in answer.text
+    assert "does not state what the question asks for" in answer.reason
+    assert gen.prompts[-1][-1].content.rstrip().endswith(prompts.render("hint_time", unit=", in GMT"))
