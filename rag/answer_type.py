@@ -37,7 +37,6 @@ _TIME = re.compile(
 # Units a question may ask its number or time in; each with the spellings that count as the same unit.
 _UNITS = (
     ("gmt", "utc", "z"),
-    ("utc", "gmt", "z"),
     ("km", "kilometer", "kilometers", "kilometre", "kilometres"),
     ("mile", "miles", "mi"),
     ("meter", "meters", "metre", "metres", "m"),

@@ -216,7 +216,8 @@ class Pipeline:
                 why += f" (unsupported: {' | '.join(checked.dropped)[:300]})"
             return _Refused(why, first, raw)
         if not answers_question_type(question, checked.text, context=query):
-            return _Refused("the answer does not state what the question asks for (a name, number or time)", first, raw)
+            why = "the answer does not state what the question asks for (a name, number or time, in the unit asked)"
+            return _Refused(why, first, raw)
         cited = _cited(used, checked.citations)
         role = _role_given(question, checked.text, query, cited)
         if (

@@ -3,7 +3,7 @@
 "Who was the foreign ministry spokesperson?" answered "Anatoly Glaz" is proven by "Anatoly Glaz, a
 spokesperson for the Belarusian Foreign Ministry": the role's head noun stands beside the name, in
 the apposition news writing uses for roles ("Foreign Minister Sergei Lavrov", "Anatoly Glaz, a
-spokesperson for ..."), and the role's other words are in the same sentence. A name that merely
+spokesperson for ..."), and the role's other words are inside that apposition. A name that merely
 shares a sentence with the role ("Glaz ... confirmed that the Ukrainian ambassador had been
 summoned") is not proven to hold it.
 
@@ -47,10 +47,11 @@ def asked_role(question: str) -> Role | None:
     if not m:
         return None
     rest = (m.group("a") or m.group("b") or "").strip()
-    determiner = _DETERMINER.match(rest) or _POSSESSIVE.match(rest)
+    possessive = _POSSESSIVE.match(rest)
+    determiner = _DETERMINER.match(rest) or possessive
     if not determiner:
         return None  # "Who was told ...": no role named
-    phrase: list[str] = [rest[: determiner.end()].strip()] if _POSSESSIVE.match(rest) else []
+    phrase: list[str] = [rest[: determiner.end()].strip()] if possessive else []  # "Belarus's"
     previous_lower, qualifying = False, False
     head = ""
     for word in rest[determiner.end() :].split():
