@@ -322,7 +322,7 @@ def _role_given(question: str, answer: str, context: str, cited: Sequence[Passag
     if role is None or not names:
         return []
     for p in cited:
-        if holds_role(role, names, p.text):
+        if holds_role(role, names, p.text, p.date):
             return [f"passage [{p.number}] gives the name the role asked about, so it was not asked again"]
     return []
 

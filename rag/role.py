@@ -9,6 +9,8 @@ summoned") is not proven to hold it.
 
 Only questions that name a role with a determiner or a possessive are judged: "Who was the ...",
 "Who is Belarus's ...", "What was the name of the ...". Others (who did, who said) have no role.
+A year the question names must be in the passage or its date: who held a role in 2022 does not say
+who held it in 2010.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ _ENDS_ROLE = frozenset(
     "which that while as and or but than".split()
 )
 _WORD = re.compile(r"[\w'’-]+|[^\w\s]")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MAX_BEFORE = 3  # "President [Alexander] Lukashenko": the head at most this many words before the name
 _MAX_AFTER = 5  # "Glaz, a spokesperson" / "Glaz, the ministry's spokesperson": after a comma, this many
 _MAX_QUALIFIERS = 4  # "Belarusian Foreign Ministry spokesperson": words before the head that may qualify it
@@ -39,6 +42,7 @@ _MAX_QUALIFIERS = 4  # "Belarusian Foreign Ministry spokesperson": words before 
 class Role:
     head: str  # stemmed head noun: "spokesperson"
     words: tuple[str, ...]  # the role phrase's other stemmed terms: ("belarusian", "foreign", "ministri")
+    years: tuple[str, ...] = ()  # years the question names: "Who was the mayor in 2010?"
 
 
 def asked_role(question: str) -> Role | None:
@@ -74,12 +78,15 @@ def asked_role(question: str) -> Role | None:
     stems = [t for w in phrase for t in terms(w, parts=False)]
     if not stems:
         return None
-    return Role(stems[-1], tuple(stems[:-1]))
+    return Role(stems[-1], tuple(stems[:-1]), tuple(sorted(set(_YEAR.findall(question)))))
 
 
-def holds_role(role: Role, names: Sequence[str], passage: str) -> bool:
+def holds_role(role: Role, names: Sequence[str], passage: str, date: str = "") -> bool:
     """Whether a sentence (or line) of the passage sets one of the stemmed `names` in apposition with the
-    role's head noun, the role's other words within that apposition."""
+    role's head noun, the role's other words within that apposition, and the passage or its article's
+    `date` holds the years the question names."""
+    if any(year not in f"{passage} {date}" for year in role.years):
+        return False
     for a, b in sentence_spans(passage):
         for line in passage[a:b].split("\n"):
             words = _WORD.findall(line)

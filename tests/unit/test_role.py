@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.role import Role, asked_role, holds_role
+from rag.role import asked_role, holds_role
 from rag.text import terms
 
 GLAZ = (
@@ -37,7 +37,8 @@ def stems(*words: str) -> list[str]:
     ],
 )
 def test_the_role_a_question_names(question: str, head: str, words: list[str]):
-    assert asked_role(question) == Role(stems(head)[0], tuple(stems(*words)))
+    role = asked_role(question)
+    assert role is not None and (role.head, role.words) == (stems(head)[0], tuple(stems(*words)))
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,13 @@ def test_the_role_a_question_names(question: str, head: str, words: list[str]):
 )
 def test_questions_that_name_no_role(question: str):
     assert asked_role(question) is None
+
+
+def test_a_year_the_question_names_must_be_in_the_passage_or_its_date():
+    role = asked_role("Who was the Belarusian foreign ministry spokesperson in 2010?")
+    assert role is not None and role.years == ("2010",)
+    assert not holds_role(role, stems("Anatoly", "Glaz"), GLAZ, date="2022-12-29")
+    assert holds_role(role, stems("Anatoly", "Glaz"), GLAZ, date="2010-05-01")
 
 
 @pytest.mark.parametrize(
