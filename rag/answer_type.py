@@ -47,6 +47,8 @@ _UNITS = (
     ("dollar", "dollars", "$", "usd"),
     ("euro", "euros", "€", "eur"),
 )
+_SPELLINGS = {form: forms for forms in _UNITS for form in forms}
+# Every spelling a question may use below is a key of _SPELLINGS (tests/unit/test_cite.py checks it).
 _UNIT_IN_QUESTION = re.compile(
     r"\b(?:in|how many|how much|what number of)\s+(?P<unit>gmt|utc|km|kilomet(?:er|re)s?|miles?|met(?:er|re)s?|"
     r"feet|percent|per cent|kg|kilogram(?:me)?s?|tons?|tonnes?|dollars?|euros?)\b",
@@ -60,9 +62,7 @@ def asked_unit(question: str) -> tuple[str, ...]:
     m = _UNIT_IN_QUESTION.search(question)
     if not m:
         return ()
-    unit = m.group("unit").lower()
-    forms = next((forms for forms in _UNITS if unit in forms or unit.rstrip("s") in forms), (unit,))
-    return (m.group("unit"), *forms)
+    return (m.group("unit"), *_SPELLINGS[m.group("unit").lower()])
 
 
 def holds_unit(forms: tuple[str, ...], text: str) -> bool:

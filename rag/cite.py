@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit
-from rag.text import normalize, sentence_spans, terms, terms_match
+from rag.text import YEAR, normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -125,17 +125,16 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
 
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def _predates(passage_text: str, question: str) -> bool:
     """The passage is dated (its article's date, an ISO date) and every year it names is earlier than
     the years the question asks about: "What did he say in 2024?" cannot be answered from an article
     of 2022 that does not mention 2024, however well its words match."""
-    asked = {int(y) for y in _YEAR.findall(question)}
+    asked = {int(y) for y in YEAR.findall(question)}
     if not asked or not _ISO_DATE.search(passage_text):
         return False
-    named = {int(y) for y in _YEAR.findall(passage_text)}
+    named = {int(y) for y in YEAR.findall(passage_text)}
     return not (asked & named) and max(named) < min(asked)
 
 
@@ -270,7 +269,7 @@ def _evidence(p: Passage) -> str:
 
 def _without_years(claim: str, keep: set[str]) -> str:
     """The claim without the years it states, except those in `keep`."""
-    for year in set(_YEAR.findall(claim)) - keep:
+    for year in set(YEAR.findall(claim)) - keep:
         claim = re.sub(rf",?\s*(?:\bin\s+)?\b{year}\b", "", claim)
     return claim
 

@@ -219,13 +219,9 @@ class Pipeline:
             why = "the answer does not state what the question asks for (a name, number or time, in the unit asked)"
             return _Refused(why, first, raw)
         cited = _cited(used, checked.citations)
-        role = _role_given(question, checked.text, query, cited)
-        if (
-            opts.second_look
-            and len(cited) < len(used)
-            and not role
-            and self._says_not_found(self.build_messages(question, cited, history, hint))
-        ):
+        recheck = opts.second_look and len(cited) < len(used)
+        role = _role_given(question, checked.text, query, cited) if recheck else []
+        if recheck and not role and self._says_not_found(self.build_messages(question, cited, history, hint)):
             # An answer the model does not give again from the passages it cites is not proven by them.
             why = "asked again with only the passages it cites, the generator found no answer in them"
             return _Refused(why, first, raw)

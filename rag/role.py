@@ -19,7 +19,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.text import sentence_spans, terms, terms_match
+from rag.text import YEAR, sentence_spans, terms, terms_match
 
 _ROLE_QUESTION = re.compile(
     r"^\s*who(?:'s|’s|\s+(?:is|was|are|were))\s+(?P<a>.+)$|\bname\s+of\s+(?P<b>.+)$", re.I | re.S
@@ -32,7 +32,6 @@ _ENDS_ROLE = frozenset(
     "which that while as and or but than".split()
 )
 _WORD = re.compile(r"[\w'’-]+|[^\w\s]")
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _MAX_BEFORE = 3  # "President [Alexander] Lukashenko": the head at most this many words before the name
 _MAX_AFTER = 5  # "Glaz, a spokesperson" / "Glaz, the ministry's spokesperson": after a comma, this many
 _MAX_QUALIFIERS = 4  # "Belarusian Foreign Ministry spokesperson": words before the head that may qualify it
@@ -78,7 +77,7 @@ def asked_role(question: str) -> Role | None:
     stems = [t for w in phrase for t in terms(w, parts=False)]
     if not stems:
         return None
-    return Role(stems[-1], tuple(stems[:-1]), tuple(sorted(set(_YEAR.findall(question)))))
+    return Role(stems[-1], tuple(stems[:-1]), tuple(sorted(set(YEAR.findall(question)))))
 
 
 def holds_role(role: Role, names: Sequence[str], passage: str, date: str = "") -> bool:

@@ -9,6 +9,7 @@ from functools import lru_cache
 import snowballstemmer
 
 _TERM = re.compile(r"\w+(?:[-.’']\w+)*")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year of the last two centuries: "2022"
 _STEMMER = snowballstemmer.stemmer("english")
 
 STOPWORDS = frozenset(

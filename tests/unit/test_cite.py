@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from rag.answer_type import asked_unit
 from rag.cite import Claim, answers_question_type, parse_claims, support, verify
 from rag.types import Passage
 
@@ -211,6 +212,18 @@ def test_a_designation_or_a_number_the_question_holds_does_not_answer_how_far_or
 )
 def test_a_number_or_time_asked_in_a_unit_must_be_given_in_it(question: str, answer: str, ok: bool):
     assert answers_question_type(question, answer) is ok
+
+
+_UNITS_ASKED = (
+    "GMT UTC km kilometer kilometers kilometre kilometres mile miles meter meters metre metres feet percent "
+    "kg kilogram kilograms kilogramme kilogrammes ton tons tonne tonnes dollar dollars euro euros"
+).split()
+
+
+@pytest.mark.parametrize("unit", [*_UNITS_ASKED, "per cent"])
+def test_every_unit_a_question_may_name_has_its_spellings(unit: str):
+    assert asked_unit(f"How much was it in {unit}?")[0] == unit
+    assert len(asked_unit(f"How much was it in {unit}?")) > 2
 
 
 def test_a_name_the_conversation_already_holds_does_not_answer_who():
