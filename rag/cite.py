@@ -141,14 +141,22 @@ def _predates(passage_text: str, question: str) -> bool:
 _MONTHS = "January February March April May June July August September October November December".split()
 
 
-def _with_dates_written_out(text: str) -> str:
-    def spelled(m: re.Match[str]) -> str:
-        year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-        if not 1 <= month <= 12 or not 1 <= day <= 31:
-            return m.group(0)
-        return f"{m.group(0)} ({day} {_MONTHS[month - 1]} {year})"
+def _written_out(m: re.Match[str]) -> str | None:
+    """An ISO date written out ("29 December 2022"); None when it is no calendar date."""
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    return f"{day} {_MONTHS[month - 1]} {year}"
 
-    return _ISO_DATE.sub(spelled, text)
+
+def _with_dates_written_out(text: str) -> str:
+    """The text with each ISO date followed by the same date written out."""
+    return _ISO_DATE.sub(lambda m: f"{m.group(0)} ({w})" if (w := _written_out(m)) else m.group(0), text)
+
+
+def _dates_written_out(text: str) -> str:
+    """The text with each ISO date replaced by the same date written out."""
+    return _ISO_DATE.sub(lambda m: _written_out(m) or m.group(0), text)
 
 
 _TITLES = frozenset("mr mrs ms dr prof sir gen col lt sgt president minister".split())
@@ -185,14 +193,12 @@ def verify(
         text = claim.text
         good, moved = _supporters(text, valid, evidence, min_coverage, question, context)
         if not good:
-            # Small models add a year the passage does not state ("on 3 July, 2022"): without the years
-            # the user did not give, the claim may hold.
-            trimmed = _without_years(text, keep=asked)
-            if trimmed != text:
-                good, moved = _supporters(trimmed, valid, evidence, min_coverage, question, context)
+            for rewritten, why in _rewrites(text, asked):
+                good, moved = _supporters(rewritten, valid, evidence, min_coverage, question, context)
                 if good:
-                    notes.append(f"removed a year its passage does not state from {text!r}")
-                    text = trimmed
+                    notes.append(f"{why} {text!r}")
+                    text = rewritten
+                    break
         if moved:
             notes.append(f"re-attributed {text!r} from {valid} to {good}")
         if good:
@@ -265,6 +271,26 @@ def _facts_in(facts: set[str], passage_text: str) -> set[str]:
 def _evidence(p: Passage) -> str:
     """What a passage shows the generator: its text, and its article's date when known."""
     return f"{p.text} {p.date}" if p.date else p.text
+
+
+def _rewrites(claim: str, asked: set[str]) -> list[tuple[str, str]]:
+    """Forms of an unsupported claim that may hold, each with the note that says what changed. Small
+    models add a year the passage does not state ("on 3 July, 2022"): without the years the user did
+    not give, the claim may hold. They also write a date in ISO form ("2022-02-24") that the passage
+    writes out ("24 February"), which then may need its year removed too."""
+    spelled = _dates_written_out(claim)  # years are cut from written-out dates, never from inside ISO ones
+    trimmed = _without_years(spelled, keep=asked)
+    found: list[tuple[str, str]] = []
+    if spelled != claim:
+        found.append((spelled, "wrote out the ISO date of"))
+    if trimmed != spelled:
+        why = (
+            "wrote out the ISO date, without a year its passage does not state, of"
+            if found
+            else "removed a year its passage does not state from"
+        )
+        found.append((trimmed, why))
+    return found
 
 
 def _without_years(claim: str, keep: set[str]) -> str:

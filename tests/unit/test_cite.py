@@ -126,6 +126,20 @@ def test_a_date_in_the_passage_supports_the_same_date_written_out():
     assert support("Belarus said it shot down the missile on December 28, 2022.", passage, q) < 0.5
 
 
+def test_an_iso_date_in_the_claim_is_supported_by_the_same_date_written_out():
+    # The reverse of the test above: the model writes "2022-02-24" where the passage says "24 February";
+    # the claim is kept in the passage's form, without the year the passage does not state.
+    q = "On what date did the offensive begin?"
+    passages = [Passage(1, "a.txt", 0, 60, "Russia launched its offensive into Ukraine on 24 February.", 0.9)]
+    checked = verify("The offensive began on 2022-02-24 [1].", passages, question=q)
+    assert checked.text == "The offensive began on 24 February [1]."
+    assert "wrote out the ISO date" in checked.notes[0]
+    assert not verify("The offensive began on 2022-02-25 [1].", passages, question=q).citations
+    # A date the passage gives in ISO form needs no rewriting.
+    dated = [Passage(1, "a.txt", 0, 60, "date 2022-12-29 Belarus said it shot down a missile.", 0.9)]
+    assert verify("It was shot down on 2022-12-29 [1].", dated, question=q).notes == ()
+
+
 def test_a_claim_joining_two_passages_cites_both():
     passages = [
         Passage(1, "a.txt", 0, 50, "The army said it shot down 54 missiles out of 69.", 0.9),
