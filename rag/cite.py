@@ -250,8 +250,11 @@ def _new_numbers(claim: str, question: str, context: str) -> set[str]:
 
 
 def _stated_facts(claim: str, question: str, context: str) -> set[str]:
-    """The numbers and (stemmed) names the claim states that the conversation does not already hold."""
-    return _new_numbers(claim, question, context) | added_names(claim, question, context)
+    """The numbers and (stemmed) names the claim states that the conversation does not already hold,
+    years aside: the parts of a date are not assembled from two passages ("24 February" from one
+    article, "2022" from another article's date line)."""
+    numbers = {n for n in _new_numbers(claim, question, context) if not YEAR.fullmatch(n)}
+    return numbers | added_names(claim, question, context)
 
 
 def added_names(claim: str, question: str, context: str = "") -> set[str]:

@@ -135,6 +135,10 @@ def test_an_iso_date_in_the_claim_is_supported_by_the_same_date_written_out():
     assert checked.text == "The offensive began on 24 February [1]."
     assert "wrote out the ISO date" in checked.notes[0]
     assert not verify("The offensive began on 2022-02-25 [1].", passages, question=q).citations
+    # The year is not taken from another article's date line: a date is not assembled from two passages.
+    dated_elsewhere = Passage(2, "b.txt", 0, 50, "Belarus said it shot down a missile.", 0.8, date="2022-12-29")
+    checked = verify("The offensive began on 2022-02-24 [1].", [passages[0], dated_elsewhere], question=q)
+    assert checked.text == "The offensive began on 24 February [1]."
     # A date the passage gives in ISO form needs no rewriting.
     dated = [Passage(1, "a.txt", 0, 60, "date 2022-12-29 Belarus said it shot down a missile.", 0.9)]
     assert verify("It was shot down on 2022-12-29 [1].", dated, question=q).notes == ()
