@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit
+from rag.polarity import contradicts
 from rag.text import YEAR, normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
@@ -109,6 +110,8 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
         return 0.0  # a name the claim adds is in neither the passage nor the conversation: "Mr. Keller"
     if _predates(passage_text, question):
         return 0.0  # the passage was written before the year asked about: it cannot report that year
+    if contradicts(claim, passage_text):
+        return 0.0  # "Yes, casualties were recorded" against "No casualties were recorded"
     cterms = [
         t for t in dict.fromkeys(_NUMBER_WORDS.get(t, t) for t in terms(claim, parts=False)) if t not in _DISCOURSE
     ]

@@ -1,0 +1,46 @@
+"""Whether a claim says the opposite of its passage: "Yes, casualties were recorded" against "No
+casualties were recorded". Term-level support cannot see it (the words are the same), and an answer
+that cites the passage contradicting it is the worst answer there is.
+
+A term is negated when a negation word ("no", "not", "never", "n't", "without", ...) stands within
+the few words before it in the same clause. A claim contradicts a passage when a content term they
+share is negated in one and never in the other, so a passage that says both ("no casualties ... two
+casualties in Poland") contradicts neither reading.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text import normalize, word_terms
+
+_NEGATIONS = frozenset("no not never none nobody neither nor without cannot".split())
+_WINDOW = 3  # words before a term that a negation may stand in
+_CLAUSE = re.compile(r"[,;:()\"“”]|\s[-–—]\s|\b(?:but|while|whereas|although|though|and)\b")
+_WORD = re.compile(r"\w+(?:[-.’']\w+)*")
+# "not only", "no longer", "no doubt": negation words that do not deny what follows.
+_IDIOMS = re.compile(r"\b(?:not only|no longer|not just|no doubt|not least|nothing but)\b")
+
+
+def term_polarity(text: str) -> tuple[set[str], set[str]]:
+    """The stemmed content terms of `text` seen negated, and those seen plain."""
+    negated: set[str] = set()
+    plain: set[str] = set()
+    for clause in _CLAUSE.split(_IDIOMS.sub(" ", normalize(text))):
+        words = _WORD.findall(clause)
+        for i, word in enumerate(words):
+            before = words[max(0, i - _WINDOW) : i]
+            is_negated = any(w in _NEGATIONS or w.endswith("n't") for w in before)
+            for term in word_terms(word, parts=False):
+                (negated if is_negated else plain).add(term)
+    return negated, plain
+
+
+def contradicts(claim: str, passage: str) -> bool:
+    """A content term the claim and the passage share is negated in one of them and never in the
+    other."""
+    c_neg, c_plain = term_polarity(claim)
+    p_neg, p_plain = term_polarity(passage)
+    denied = (c_plain - c_neg) & (p_neg - p_plain)  # the claim affirms what the passage only denies
+    affirmed = (c_neg - c_plain) & (p_plain - p_neg)  # the claim denies what the passage only affirms
+    return bool(denied or affirmed)

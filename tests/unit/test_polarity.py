@@ -1,0 +1,52 @@
+"""A claim that says the opposite of its passage is not supported by it."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.cite import support, verify
+from rag.polarity import contradicts, term_polarity
+from rag.types import Passage
+
+NO_CASUALTIES = "No casualties were recorded, but fragments of the missile were discovered 66 meters from a house."
+
+
+def test_negated_terms_are_those_a_negation_stands_just_before_in_the_same_clause():
+    negated, plain = term_polarity(NO_CASUALTIES)
+    assert "casualti" in negated and "casualti" not in plain
+    assert {"fragment", "missil", "66"} <= plain  # after "but": another clause
+    negated, _ = term_polarity("Belarus didn't confirm the report.")
+    assert "confirm" in negated
+    # Idioms that do not deny what follows.
+    assert not term_polarity("It was not only a drill.")[0]
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "expected"),
+    [
+        ("Yes, casualties were recorded.", NO_CASUALTIES, True),
+        ("Casualties were recorded near the house.", NO_CASUALTIES, True),
+        ("The missile did not cause casualties.", NO_CASUALTIES, False),
+        ("No casualties were recorded.", NO_CASUALTIES, False),
+        ("Fragments were discovered 66 meters from a house.", NO_CASUALTIES, False),
+        ("Belarus has not joined the invasion.", "Belarus has joined the invasion, officials said.", True),
+        ("Belarus has not yet joined the invasion.", "The Belarusian army has not yet joined the invasion.", False),
+        # A passage that says both readings contradicts neither.
+        (
+            "Two casualties were recorded.",
+            "No casualties were recorded in Belarus; two casualties were recorded in Poland.",
+            False,
+        ),
+    ],
+)
+def test_contradiction(claim: str, passage: str, expected: bool):
+    assert contradicts(claim, passage) is expected
+
+
+def test_a_claim_contradicting_every_passage_is_not_supported():
+    q = "Was anybody killed or injured when the missile came down?"
+    assert support("Yes, casualties were recorded.", NO_CASUALTIES, q) == 0.0
+    assert support("No casualties were recorded.", NO_CASUALTIES, q) == 1.0
+    passages = [Passage(1, "a.txt", 0, len(NO_CASUALTIES), NO_CASUALTIES, 0.9)]
+    assert not verify("Yes, casualties were recorded [1].", passages, question=q).citations
+    assert verify("No casualties were recorded [1].", passages, question=q).citations
