@@ -154,7 +154,12 @@ def _written_out(m: re.Match[str]) -> str | None:
 
 def _with_dates_written_out(text: str) -> str:
     """The text with each ISO date followed by the same date written out."""
-    return _ISO_DATE.sub(lambda m: f"{m.group(0)} ({w})" if (w := _written_out(m)) else m.group(0), text)
+
+    def both(m: re.Match[str]) -> str:
+        written = _written_out(m)
+        return f"{m.group(0)} ({written})" if written else m.group(0)
+
+    return _ISO_DATE.sub(both, text)
 
 
 def _dates_written_out(text: str) -> str:

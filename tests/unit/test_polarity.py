@@ -43,7 +43,7 @@ def test_contradiction(claim: str, passage: str, expected: bool):
     assert contradicts(claim, passage) is expected
 
 
-def test_a_claim_contradicting_every_passage_is_not_supported():
+def test_a_claim_contradicting_its_passage_is_not_supported():
     q = "Was anybody killed or injured when the missile came down?"
     assert support("Yes, casualties were recorded.", NO_CASUALTIES, q) == 0.0
     assert support("No casualties were recorded.", NO_CASUALTIES, q) == 1.0
