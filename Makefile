@@ -14,7 +14,8 @@ CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
 GGML_ARGS := -DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
 ifneq (,$(findstring avx512f,$(CPU_FLAGS)))
 GGML_ARGS += -DGGML_AVX512=ON
-ifneq (,$(findstring avx512_vbmi,$(CPU_FLAGS)))
+# Flag names as /proc/cpuinfo spells them: avx512vbmi (VBMI; "avx512_vbmi" would only match avx512_vbmi2).
+ifneq (,$(findstring avx512vbmi,$(CPU_FLAGS)))
 GGML_ARGS += -DGGML_AVX512_VBMI=ON
 endif
 ifneq (,$(findstring avx512_vnni,$(CPU_FLAGS)))
