@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import re
 
-from rag.text import normalize, word_terms
+from rag.text import WORD, normalize, word_terms
 
 _NEGATIONS = frozenset("no not never none nobody neither nor without cannot".split())
 _WINDOW = 3  # words before a term that a negation may stand in
 _CLAUSE = re.compile(r"[,;:()\"“”]|\s[-–—]\s|\b(?:but|while|whereas|although|though|and)\b")
-_WORD = re.compile(r"\w+(?:[-.’']\w+)*")
 # "not only", "no longer", "no doubt": negation words that do not deny what follows.
 _IDIOMS = re.compile(r"\b(?:not only|no longer|not just|no doubt|not least|nothing but)\b")
 
@@ -27,7 +26,7 @@ def term_polarity(text: str) -> tuple[set[str], set[str]]:
     negated: set[str] = set()
     plain: set[str] = set()
     for clause in _CLAUSE.split(_IDIOMS.sub(" ", normalize(text))):
-        words = _WORD.findall(clause)
+        words = WORD.findall(clause)
         for i, word in enumerate(words):
             before = words[max(0, i - _WINDOW) : i]
             is_negated = any(w in _NEGATIONS or w.endswith("n't") for w in before)

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import snowballstemmer
 
-_TERM = re.compile(r"\w+(?:[-.’']\w+)*")
+WORD = re.compile(r"\w+(?:[-.’']\w+)*")  # a word as terms() reads it: "S-300", "Lukashenko's"
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year of the last two centuries: "2022"
 _STEMMER = snowballstemmer.stemmer("english")
 
@@ -38,7 +38,7 @@ def terms(text: str, keep_stopwords: bool = False, parts: bool = True) -> list[s
     of two or more characters, so lexical search finds "300" too; scoring that weighs each term once
     asks for no parts."""
     out: list[str] = []
-    for word in _TERM.findall(normalize(text)):
+    for word in WORD.findall(normalize(text)):
         out.extend(word_terms(word, keep_stopwords, parts))
     return out
 

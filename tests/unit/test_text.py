@@ -7,13 +7,13 @@ import re
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.text import _TERM, STOPWORDS, normalize, stem, terms, word_terms
+from rag.text import STOPWORDS, WORD, normalize, stem, terms, word_terms
 
 
 def terms_uncached(text: str, keep_stopwords: bool = False, parts: bool = True) -> list[str]:
     """The rules as `terms` applied them before its per-word cache, kept here as the specification."""
     out: list[str] = []
-    for match in _TERM.finditer(normalize(text)):
+    for match in WORD.finditer(normalize(text)):
         word = match.group(0).strip("'")
         if word.endswith("'s"):
             word = word[:-2]
