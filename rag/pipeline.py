@@ -25,7 +25,7 @@ from rag.guard import clean_question, is_instruction_attack
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
-from rag.role import asked_role, holds_role
+from rag.role import asked_role, holds_role, other_role
 from rag.types import Answer, Citation, Hit, Passage, Timings
 
 NOT_FOUND = "NOT FOUND"
@@ -219,6 +219,9 @@ class Pipeline:
             why = "the answer does not state what the question asks for (a name, number or time, in the unit asked)"
             return _Refused(why, first, raw)
         cited = _cited(used, checked.citations)
+        refuted = _role_refuted(question, checked.text, query, cited)
+        if refuted:
+            return _Refused(refuted, first, raw)
         recheck = opts.second_look and len(cited) < len(used)
         role = _role_given(question, checked.text, query, cited) if recheck else []
         if recheck and not role and self._says_not_found(self.build_messages(question, cited, history, hint)):
@@ -321,6 +324,23 @@ def _role_given(question: str, answer: str, context: str, cited: Sequence[Passag
         if holds_role(role, names, p.text, p.date):
             return [f"passage [{p.number}] gives the name the role asked about, so it was not asked again"]
     return []
+
+
+def _role_refuted(question: str, answer: str, context: str, cited: Sequence[Passage]) -> str:
+    """Why a "who is the X" answer is not proven when every passage it cites gives the name it adds
+    another role in apposition ("Anatoly Glaz, a spokesperson ..." for "the Ukrainian ambassador");
+    "" otherwise."""
+    role = asked_role(question)
+    names = sorted(added_names(answer, question, context)) if role else []
+    if role is None or not names or not cited:
+        return ""
+    others = []
+    for p in cited:
+        other = None if holds_role(role, names, p.text, p.date) else other_role(role, names, p.text)
+        if other is None:
+            return ""
+        others.append(f"passage [{p.number}] calls the person named a {other}")
+    return f"{'; '.join(others)}, not the role the question asks about"
 
 
 def _could_be_not_found(text: str) -> bool:

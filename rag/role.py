@@ -100,6 +100,32 @@ def holds_role(role: Role, names: Sequence[str], passage: str, date: str = "") -
     return False
 
 
+def other_role(role: Role, names: Sequence[str], passage: str) -> str | None:
+    """The role the passage gives a name in apposition after it, when that role is not the one asked
+    about: "Anatoly Glaz, a spokesperson for the Belarusian Foreign Ministry" makes Glaz a spokesperson,
+    not "the Ukrainian ambassador". None when no such apposition follows a name."""
+    for line in passage.split("\n"):
+        words = _WORD.findall(line)
+        stems = [(terms(w, parts=False) or [""])[0] for w in words]
+        for n, s in enumerate(stems):
+            if not (s and words[n][:1].isupper() and any(terms_match(name, s) for name in names)):
+                continue
+            end = n
+            while end + 1 < len(words) and words[end + 1][:1].isupper():
+                end += 1  # the rest of the name: "Anatoly Glaz"
+            after = words[end + 1 : end + 3]
+            if len(after) < 2 or after[0] != "," or after[1].lower() not in ("a", "an", "the"):
+                continue
+            phrase: list[str] = []
+            for w in words[end + 3 :]:
+                if not re.match(r"\w", w) or w.lower() in _ENDS_ROLE:
+                    break
+                phrase.append(w)
+            if phrase and not terms_match(role.head, (terms(phrase[-1], parts=False) or [""])[0]):
+                return phrase[-1].lower()
+    return None
+
+
 def _apposition(words: list[str], head: int, name: int) -> slice | None:
     """The words of the apposition joining the role's head noun to the name, or None when they are not
     apposed."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.role import asked_role, holds_role
+from rag.role import asked_role, holds_role, other_role
 from rag.text import terms
 
 GLAZ = (
@@ -84,3 +84,26 @@ def test_a_passage_gives_the_name_the_role_only_in_apposition(question: str, nam
     role = asked_role(question)
     assert role is not None
     assert holds_role(role, stems(*name.split()), passage) is held
+
+
+@pytest.mark.parametrize(
+    "question, name, passage, other",
+    [
+        # "Glaz, a spokesperson for ...": another role than the ambassador asked about.
+        ("What was the name of the Ukrainian ambassador?", "Anatoly Glaz", GLAZ, "spokesperson"),
+        ("Who was the Belarusian foreign ministry spokesperson?", "Anatoly Glaz", GLAZ, None),
+        ("Who was Russia's president?", "Alexander Lukashenko", LUKASHENKO, "supporter"),
+        # A title before the name is not an apposition after it; nor is a name without one.
+        ("Who was Belarus's defence minister?", "Vladimir Putin", LUKASHENKO, None),
+        (
+            "Who is the president of Belarus?",
+            "Alexander Lukashenko",
+            "Alexander Lukashenko, the president of Belarus",
+            None,
+        ),
+    ],
+)
+def test_the_role_a_passage_gives_the_name_after_it(question: str, name: str, passage: str, other: str | None):
+    role = asked_role(question)
+    assert role is not None
+    assert other_role(role, stems(*name.split()), passage) == other
