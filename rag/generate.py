@@ -27,6 +27,12 @@ class Generator(Protocol):
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]: ...
 
 
+class Extractor(Protocol):
+    """A generator that can also be held to copying words from the passages (`rag.extract`)."""
+
+    def extract(self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int) -> str: ...
+
+
 class GeneratorError(Exception):
     """The language model could not answer (server down, timed out, model missing)."""
 
@@ -74,13 +80,71 @@ class LlamaIndexGenerator:
                     self._after_each()
 
 
+class LlamaCppGenerator(LlamaIndexGenerator):
+    """llama-index's LlamaCPP, plus constrained copying through the llama.cpp model it wraps: llama-index
+    has no way to mask the next token, so `extract` calls the same `llama_cpp.Llama` (same KV cache,
+    same lock) with a logits processor."""
+
+    def __init__(self, llm: Any, name: str, after_each: Callable[[], None] | None = None):
+        super().__init__(llm, name, "The embedded model failed", after_each)
+        self._vocab: dict[bytes, int] | None = None
+
+    def extract(self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int) -> str:
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        from rag.extract import SpanConstraint
+
+        model = self._llm._model
+        with self._lock:
+            try:
+                stop = {model.token_eos(), *model.tokenize(b"<|im_end|>", add_bos=False, special=True)}
+                constraint = SpanConstraint(passages, self._vocabulary(model), stop)
+                prompt_length: list[int] = []
+
+                def mask(input_ids: Any, scores: Any) -> Any:
+                    if not prompt_length:
+                        prompt_length.append(len(input_ids))  # first call: nothing generated yet
+                    generated = model.detokenize(list(input_ids[prompt_length[0] :]))
+                    allowed = np.fromiter(constraint.allowed(generated) or stop, dtype=np.intc)
+                    masked = np.full_like(scores, -np.inf)
+                    masked[allowed] = scores[allowed]
+                    return masked
+
+                out = model(
+                    chatml(messages),
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    top_k=1,
+                    repeat_penalty=1.0,
+                    logits_processor=LogitsProcessorList([mask]),
+                )
+                return str(out["choices"][0]["text"])
+            except Exception as exc:  # runtime errors of llama.cpp
+                raise GeneratorError(f"The embedded model failed: {str(exc).splitlines()[0][:200]}") from exc
+            finally:
+                if self._after_each:
+                    self._after_each()
+
+    def _vocabulary(self, model: Any) -> dict[bytes, int]:
+        """Each token's bytes (the first token for bytes several share), read once from the model."""
+        if self._vocab is None:
+            vocab: dict[bytes, int] = {}
+            for token in range(model.n_vocab()):
+                piece = model.detokenize([token])
+                if piece:
+                    vocab.setdefault(piece, token)
+            self._vocab = vocab
+        return self._vocab
+
+
 def build_generator(settings: Settings) -> Generator:
     if settings.llm == "openai":
         return _openai_generator(settings)
     return _llamacpp_generator(settings)
 
 
-def _llamacpp_generator(settings: Settings) -> LlamaIndexGenerator:
+def _llamacpp_generator(settings: Settings) -> LlamaCppGenerator:
     import os
 
     from llama_index.llms.llama_cpp import LlamaCPP
@@ -107,9 +171,7 @@ def _llamacpp_generator(settings: Settings) -> LlamaIndexGenerator:
             completion_to_prompt=lambda text: chatml([Message("user", text)]),
             verbose=False,
         )
-    return LlamaIndexGenerator(
-        llm, f"llama.cpp:{path.name}", "The embedded model failed", after_each=lambda: _free_sampler(llm)
-    )
+    return LlamaCppGenerator(llm, f"llama.cpp:{path.name}", after_each=lambda: _free_sampler(llm))
 
 
 def _free_sampler(llm: Any) -> None:

@@ -62,3 +62,23 @@ class FailingGenerator:
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]:
         raise self.error
         yield ""  # pragma: no cover
+
+
+class CopyingGenerator(FakeGenerator):
+    """A FakeGenerator that can also be asked to copy the answer from a passage (`extract`): it replies
+    `copy` (or a function of the prompt and the passages' texts) and records every request."""
+
+    name = "fake-copying-generator"
+
+    def __init__(
+        self,
+        reply: str | Callable[[Sequence[Message]], str] = "NOT FOUND",
+        copy: str | Callable[[Sequence[Message], Sequence[str]], str] = "NOT FOUND",
+    ):
+        super().__init__(reply)
+        self.copy = copy
+        self.copies: list[list[Message]] = []
+
+    def extract(self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int) -> str:
+        self.copies.append(list(messages))
+        return self.copy(messages, passages) if callable(self.copy) else self.copy
