@@ -99,3 +99,28 @@ def holds_kind(kind: Kind, text: str) -> bool:
     if kind == "time":
         return bool(_TIME.search(text))
     raise ValueError(f"holds_kind does not judge {kind!r}")
+
+
+# "What anniversary was ...", "Which missile systems did ...", "What sort of terrain ...": the noun
+# after what/which (after "sort/kind/type of"), up to the verb.
+_WHAT_NOUN = re.compile(
+    r"\b(?:what|which)\s+(?:(?:sort|kind|type)s?\s+of\s+)?(?P<noun>(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+"
+    r"(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could)\b",
+    re.I,
+)
+
+
+def names_the_thing(question: str, answer: str) -> bool:
+    """Whether a "what X / which X" question's answer is a phrase that ends in X and says more than X
+    ("80th anniversary [1]" for "What anniversary was Belarus marking?"): the answer has the shape asked
+    for, whatever else it says."""
+    m = _WHAT_NOUN.search(question)
+    if not m:
+        return False
+    words = re.findall(r"[\w’'-]+", re.sub(r"\[\d+\]", "", answer))
+    head = m.group("noun").split()[-1].lower()
+    return len(words) > 1 and _singular(words[-1].lower()) == _singular(head)
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word

@@ -2,6 +2,8 @@
 
 An answer that verification refuses to a "how many" or "when" question is asked for once more, with
 the kind of answer wanted named after the question (`prompts/hint_*.txt`), and checked the same way.
+An answer still refused is asked for once more as words copied from one passage (`rag/extract.py`,
+when the generator can copy), checked the same way and confirmed by asking again over that passage.
 
 `stream()` yields the evidence as soon as retrieval is done, then the answer's tokens as they are
 generated, then the verified answer. The decision to refuse never rests on the generator alone: an
@@ -18,14 +20,16 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import prompts
-from rag.answer_type import asked_kind, asked_unit
+from rag.answer_type import asked_kind, asked_unit, names_the_thing
 from rag.cite import added_names, answers_question_type, verify
+from rag.extract import parse_reply
 from rag.generate import Generator, Message
 from rag.guard import clean_question, is_instruction_attack
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
 from rag.role import asked_role, holds_role, other_role
+from rag.text import terms, terms_match
 from rag.types import Answer, Citation, Hit, Passage, Timings
 
 NOT_FOUND = "NOT FOUND"
@@ -66,6 +70,7 @@ class _Refused:
     reason: str
     first: float | None
     draft: str
+    rechecked: bool = False  # refused only because the re-check said NOT FOUND
 
 
 @dataclass
@@ -76,6 +81,7 @@ class PipelineOptions:
     min_relevance: float = 0.30
     min_support: float = 0.5
     max_answer_tokens: int = 160
+    max_copy_tokens: int = 48
     history_turns: int = 2
     second_look: bool = True  # after NOT FOUND, ask for the passage; check an answer from its cited passages
 
@@ -165,6 +171,8 @@ class Pipeline:
                 result = replace(
                     result, reason=f"{result.reason}; asked again naming the kind of answer wanted: {again.reason}"
                 )
+        if isinstance(result, _Refused) and opts.second_look:
+            result = self._copy(question, passages, history, query, result)
         if isinstance(result, _Refused):
             yield refusal(result.reason, first=result.first, draft=result.draft)
             return
@@ -209,6 +217,25 @@ class Pipeline:
                 raw, first = yield from self._generate(self.build_messages(question, used, history, hint), t0, shown)
         if NOT_FOUND in raw:
             return _Refused("; ".join(["the generator found no answer in the passages", *looked]), first, raw)
+        return self._check(question, raw, used, history, query, first, hint, looked)
+
+    def _check(
+        self,
+        question: str,
+        raw: str,
+        used: tuple[Passage, ...],
+        history: Sequence[Turn],
+        query: str,
+        first: float | None,
+        hint: str = "",
+        looked: Sequence[str] = (),
+        agreed: bool = False,
+        copied: bool = False,
+    ) -> _Answered | _Refused:
+        """Verify a generated answer against the passages it was given; then, when it cites only some of
+        them, ask again over those alone unless the role check or `agreed` (another reading gave the
+        same answer) already proves it. An answer `copied` from a passage must be given again there."""
+        opts = self.options
         checked = verify(raw, used, opts.min_support, question=question, context=query)
         if not checked.citations:
             why = "no claim of the generated answer is supported by the passages"
@@ -222,14 +249,55 @@ class Pipeline:
         refuted = _role_refuted(question, checked.text, query, cited)
         if refuted:
             return _Refused(refuted, first, raw)
-        recheck = opts.second_look and len(cited) < len(used)
+        recheck = opts.second_look and len(cited) < len(used) and not agreed
         role = _role_given(question, checked.text, query, cited) if recheck else []
-        if recheck and not role and self._says_not_found(self.build_messages(question, cited, history, hint)):
+        if recheck and not role:
             # An answer the model does not give again from the passages it cites is not proven by them.
-            why = "asked again with only the passages it cites, the generator found no answer in them"
-            return _Refused(why, first, raw)
-        notes = looked + role + list(checked.notes) + [f"dropped unsupported claim: {d}" for d in checked.dropped]
+            # A copy must be given again, not only not refused (the copying reader answers more readily),
+            # unless it has the shape a "what X" question asks for: "80th anniversary" for "What anniversary
+            # ...?" (over one passage the small model often restates such a question instead).
+            again = self._read_again(self.build_messages(question, cited, history, hint), whole=copied)
+            if again is None:
+                why = "asked again with only the passages it cites, the generator found no answer in them"
+                return _Refused(why, first, raw, rechecked=True)
+            if copied and not (
+                _same_news(again, checked.text, f"{question} {query}") or names_the_thing(question, checked.text)
+            ):
+                why = f"asked again with only the passage it copies from, the generator answered {again[:120]!r}"
+                return _Refused(why, first, raw)
+        notes = [*looked, *role, *checked.notes] + [f"dropped unsupported claim: {d}" for d in checked.dropped]
         return _Answered(checked.text, checked.citations, tuple(notes), first, raw)
+
+    def _copy(
+        self, question: str, passages: tuple[Passage, ...], history: Sequence[Turn], query: str, refused: _Refused
+    ) -> _Answered | _Refused:
+        """Ask the generator to copy the answer's words from one passage (`rag.extract`), and check the
+        copy like any answer. A copy that says what the refused draft said about the question, when only
+        the re-check refused that draft, is two readings agreeing: it is not asked again."""
+        extract = getattr(self.generator, "extract", None)
+        if extract is None:
+            return refused
+        messages = self.build_messages(question, passages, history, copy=True)
+        copied = parse_reply(extract(messages, [p.text for p in passages], self.options.max_copy_tokens), passages)
+        if copied is None:
+            why = "asked to copy the answer from a passage, the generator found none"
+            return replace(refused, reason=f"{refused.reason}; {why}")
+        raw = f"{copied.text} [{copied.passage.number}]"
+        agreed = (
+            refused.rechecked
+            and asked_role(question) is None
+            and _same_news(refused.draft, copied.text, f"{question} {query}")
+        )
+        looked = [f"the generated answer was refused ({refused.reason}); the answer was copied from a passage"]
+        if agreed:
+            looked.append("the copy says what the refused answer said, so it was not asked again")
+        checked = self._check(
+            question, raw, passages, history, query, refused.first, looked=looked, agreed=agreed, copied=True
+        )
+        if isinstance(checked, _Refused):
+            why = f"{refused.reason}; asked to copy the answer from a passage ({copied.text[:80]!r}): {checked.reason}"
+            return replace(checked, reason=why, draft=refused.draft)
+        return checked
 
     def _generate(
         self, messages: list[Message], t0: float, shown: bool = True
@@ -259,20 +327,24 @@ class Pipeline:
             return passages[int(number.group()) - 1]
         return None
 
-    def _says_not_found(self, messages: list[Message]) -> bool:
-        """Whether the generator's reply starts with NOT FOUND; stops reading as soon as it cannot."""
+    def _read_again(self, messages: list[Message], whole: bool = False) -> str | None:
+        """None when the generator's reply starts with NOT FOUND; else the reply, read to its end when
+        `whole`, otherwise only until it cannot become NOT FOUND."""
         text = ""
         for delta in self.generator.stream(messages, self.options.max_answer_tokens):
             text += delta
-            if not _could_be_not_found(text):
-                return False
             if text.strip().startswith(NOT_FOUND):
-                return True
-        return False
+                return None
+            if not whole and not _could_be_not_found(text):
+                return text
+        return None if text.strip().startswith(NOT_FOUND) else text
 
     def build_messages(
-        self, question: str, passages: Sequence[Passage], history: Sequence[Turn], hint: str = ""
+        self, question: str, passages: Sequence[Passage], history: Sequence[Turn], hint: str = "", copy: bool = False
     ) -> list[Message]:
+        """The system prompt, then the conversation, passages and question; with `copy`, the user message
+        opens with the instructions to copy the answer (`prompts/copy.txt`), so the system prompt stays
+        in the generator's cache."""
         turns = history[-self.options.history_turns :] if self.options.history_turns else []
         history_text = ""
         if turns:
@@ -281,6 +353,8 @@ class Pipeline:
         listing = "\n".join(_passage_line(p) for p in passages)
         asked = f"{question} {hint}" if hint else question
         user = prompts.render("answer", history=history_text, passages=listing, question=asked)
+        if copy:
+            user = f"{prompts.render('copy')}\n\n{user}"
         return [Message("system", prompts.render("system")), Message("user", user)]
 
 
@@ -341,6 +415,15 @@ def _role_refuted(question: str, answer: str, context: str, cited: Sequence[Pass
             return ""
         others.append(f"passage [{p.number}] calls the person named a {other}")
     return f"{'; '.join(others)}, not the role the question asks about"
+
+
+def _same_news(draft: str, copied: str, asked: str) -> bool:
+    """Whether the draft says all that the copy adds to the question (and conversation), and the copy
+    adds something."""
+    known = terms(asked, parts=False)
+    news = [t for t in terms(_plain(copied), parts=False) if not any(terms_match(t, k) for k in known)]
+    said = terms(_plain(draft), parts=False)
+    return bool(news) and all(any(terms_match(t, s) for s in said) for t in news)
 
 
 def _could_be_not_found(text: str) -> bool:

@@ -9,12 +9,13 @@ import pytest
 
 import prompts
 from rag.config import Settings
+from rag.extract import shown
 from rag.factory import build_pipeline, run_index
 from rag.generate import GeneratorError, Message
 from rag.guard import QuestionError
 from rag.pipeline import Done, Evidence, Pipeline, Token
 from rag.rewrite import Turn
-from tests.fakes import FailingGenerator, FakeGenerator, HashEmbedder
+from tests.fakes import CopyingGenerator, FailingGenerator, FakeGenerator, HashEmbedder
 
 
 def make(settings: Settings, corpus: Path, reply: object) -> tuple[Pipeline, FakeGenerator]:
@@ -268,3 +269,75 @@ def test_a_time_asked_in_a_unit_is_refused_in_another_and_asked_again_naming_the
     assert not answer.refused and "0700 GMT" in answer.text
     assert "does not state what the question asks for" in answer.reason
     assert gen.prompts[-1][-1].content.rstrip().endswith(prompts.render("hint_time", unit=", in GMT"))
+
+
+def copy_words_from(word: str, words: str):
+    """A copy request's reply: `words` from the first passage that holds `word`, with its number."""
+
+    def copy(messages: Sequence[Message], texts: Sequence[str]) -> str:
+        number = next(i for i, t in enumerate(texts, start=1) if word.lower() in t.lower())
+        return f"[{number}] {words}"
+
+    return copy
+
+
+def test_a_refused_answer_is_copied_from_a_passage_and_checked_like_any_answer(settings: Settings, corpus: Path):
+    invented = "Argentina beat France in the final in Qatar [1]."
+    gen = CopyingGenerator(scripted("NONE", invented, "QUOTE"), copy_words_from("summoned", "Belarusian"))
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask("Who summoned the Ukrainian ambassador?")
+    copying = gen.copies[0][-1].content
+    assert copying.startswith(prompts.render("copy"))
+    assert copying.endswith("Question: Who summoned the Ukrainian ambassador?")
+    assert gen.copies[0][0] == gen.prompts[0][0]  # the same system prompt: the generator's cache keeps it
+    assert not answer.refused and "copied from a passage" in answer.reason
+    assert answer.text.startswith("Belarusian [1]")
+    assert "summoned" in answer.citations[0].text and "Belarusian" in answer.citations[0].text
+    assert len(passages_in(gen.prompts[-1][-1])) == 1  # the copy's passage alone was asked again
+
+    # Asked again over that passage, the generator must say what the copy says, not merely answer.
+    gen = CopyingGenerator(invented, copy_words_from("summoned", "Belarusian"))
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask("Who summoned the Ukrainian ambassador?")
+    assert answer.refused and "the generator answered 'Argentina" in answer.reason
+
+
+def test_a_copy_of_nothing_or_of_an_unsupported_kind_stays_a_refusal(settings: Settings, corpus: Path):
+    gen = CopyingGenerator("Argentina beat France in the final in Qatar [1].", "NOT FOUND")
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask("Who summoned the Ukrainian ambassador?")
+    assert answer.refused and "no claim" in answer.reason and "found none" in answer.reason
+
+    gen = CopyingGenerator("Argentina beat France in the final in Qatar [1].", copy_words_from("summoned", "summoned"))
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask("Who summoned the Ukrainian ambassador?")
+    assert answer.refused and "asked to copy the answer from a passage ('summoned')" in answer.reason
+
+
+def test_a_copy_that_agrees_with_an_answer_only_the_recheck_refused_is_not_asked_again(
+    settings: Settings, corpus: Path
+):
+    def first_passage_words(agreeing: bool):
+        def copy(messages: Sequence[Message], texts: Sequence[str]) -> str:
+            words = shown(texts[0]).split()
+            return f"[1] {' '.join(words[:6] if agreeing else words[-1:])}"
+
+        return copy
+
+    gen = CopyingGenerator(scripted("[1]", "QUOTE", "NOT FOUND"), first_passage_words(agreeing=True))
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask(QUESTION)
+    assert not answer.refused and "not asked again" in answer.reason
+    assert len(gen.prompts) == 2 and len(gen.copies) == 1  # the answer, its re-check; no second re-check
+
+    gen = CopyingGenerator(scripted("[1]", "QUOTE", "NOT FOUND"), lambda m, t: "[2] " + shown(t[1]))
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask(QUESTION)
+    assert answer.refused and "only the passages it cites" in answer.reason.rsplit("; ", 1)[-1]
+    assert len(gen.prompts) == 3  # the copy, citing another passage, was asked again
+
+
+def test_a_generator_that_cannot_copy_is_not_asked_to(settings: Settings, corpus: Path):
+    pipeline, gen = make_looking_twice(settings, corpus, "Argentina beat France in the final in Qatar [1].")
+    answer = pipeline.ask("Who summoned the Ukrainian ambassador?")
+    assert answer.refused and "copy" not in answer.reason and len(gen.prompts) == 1

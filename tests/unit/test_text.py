@@ -79,3 +79,21 @@ def test_holds_kind():
     assert not holds_kind("time", "in a field near the village")
     with pytest.raises(ValueError):
         holds_kind("name", "Anatoly Glaz")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "named"),
+    [
+        ("What anniversary was Belarus marking?", "80th anniversary [1].", True),
+        ("And which missile systems did Belarus deploy?", "Iskander missile systems [1].", True),
+        ("What sort of terrain did the fragments fall on?", "a farm field", False),
+        ("What sort of terrain did the fragments fall on?", "rough terrain", True),
+        ("What anniversary was it?", "anniversary [1]", False),  # says no more than the question
+        ("Which country was hit?", "NATO member Poland", False),
+        ("What was happening in Ukraine?", "missile strikes were happening", False),  # no "what X"
+    ],
+)
+def test_names_the_thing_a_what_x_question_asks_for(question: str, answer: str, named: bool):
+    from rag.answer_type import names_the_thing
+
+    assert names_the_thing(question, answer) is named
