@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.types import Passage
 
-NOT_FOUND = "NOT FOUND"
+NOT_FOUND = "NOT FOUND"  # the reply that means no passage states the answer, for every prompt
 
 _REPLY = re.compile(r"\s*\[(\d+)\]\s*(.*\S)\s*$", re.S)
 

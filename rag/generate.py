@@ -8,7 +8,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from rag.config import Settings
 from rag.memory import cache_in_small_pages, releasing_mapped_file
@@ -27,6 +27,7 @@ class Generator(Protocol):
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]: ...
 
 
+@runtime_checkable
 class Extractor(Protocol):
     """A generator that can also be held to copying words from the passages (`rag.extract`)."""
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, replace
 import prompts
 from rag.answer_type import asked_kind, asked_unit, names_the_thing
 from rag.cite import added_names, answers_question_type, verify
-from rag.extract import parse_reply
-from rag.generate import Generator, Message
+from rag.extract import NOT_FOUND, parse_reply
+from rag.generate import Extractor, Generator, Message
 from rag.guard import clean_question, is_instruction_attack
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
@@ -31,8 +31,6 @@ from rag.rewrite import ContextRewriter, Rewriter, Turn
 from rag.role import asked_role, holds_role, other_role
 from rag.text import terms, terms_match
 from rag.types import Answer, Citation, Hit, Passage, Timings
-
-NOT_FOUND = "NOT FOUND"
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,6 @@ class _Refused:
     reason: str
     first: float | None
     draft: str
-    rechecked: bool = False  # refused only because the re-check said NOT FOUND
 
 
 @dataclass
@@ -229,12 +226,11 @@ class Pipeline:
         first: float | None,
         hint: str = "",
         looked: Sequence[str] = (),
-        agreed: bool = False,
         copied: bool = False,
     ) -> _Answered | _Refused:
         """Verify a generated answer against the passages it was given; then, when it cites only some of
-        them, ask again over those alone unless the role check or `agreed` (another reading gave the
-        same answer) already proves it. An answer `copied` from a passage must be given again there."""
+        them, ask again over those alone unless the role check already proves it. An answer `copied`
+        from a passage must be given again there."""
         opts = self.options
         checked = verify(raw, used, opts.min_support, question=question, context=query)
         if not checked.citations:
@@ -249,7 +245,7 @@ class Pipeline:
         refuted = _role_refuted(question, checked.text, query, cited)
         if refuted:
             return _Refused(refuted, first, raw)
-        recheck = opts.second_look and len(cited) < len(used) and not agreed
+        recheck = opts.second_look and len(cited) < len(used)
         role = _role_given(question, checked.text, query, cited) if recheck else []
         if recheck and not role:
             # An answer the model does not give again from the passages it cites is not proven by them.
@@ -259,7 +255,7 @@ class Pipeline:
             again = self._read_again(self.build_messages(question, cited, history, hint), whole=copied)
             if again is None:
                 why = "asked again with only the passages it cites, the generator found no answer in them"
-                return _Refused(why, first, raw, rechecked=True)
+                return _Refused(why, first, raw)
             if copied and not (
                 _same_news(again, checked.text, f"{question} {query}") or names_the_thing(question, checked.text)
             ):
@@ -272,28 +268,20 @@ class Pipeline:
         self, question: str, passages: tuple[Passage, ...], history: Sequence[Turn], query: str, refused: _Refused
     ) -> _Answered | _Refused:
         """Ask the generator to copy the answer's words from one passage (`rag.extract`), and check the
-        copy like any answer. A copy that says what the refused draft said about the question, when only
-        the re-check refused that draft, is two readings agreeing: it is not asked again."""
-        extract = getattr(self.generator, "extract", None)
-        if extract is None:
+        copy like any answer. Not for "who" questions: a copying reader picks a name from a passage
+        whatever its relation to the question, and asked again over that passage it names it again
+        (BIG-bench: 5 of 5 such copies wrong, README "Session 10")."""
+        if not isinstance(self.generator, Extractor) or asked_kind(question) == "name":
             return refused
         messages = self.build_messages(question, passages, history, copy=True)
-        copied = parse_reply(extract(messages, [p.text for p in passages], self.options.max_copy_tokens), passages)
+        reply = self.generator.extract(messages, [p.text for p in passages], self.options.max_copy_tokens)
+        copied = parse_reply(reply, passages)
         if copied is None:
             why = "asked to copy the answer from a passage, the generator found none"
             return replace(refused, reason=f"{refused.reason}; {why}")
         raw = f"{copied.text} [{copied.passage.number}]"
-        agreed = (
-            refused.rechecked
-            and asked_role(question) is None
-            and _same_news(refused.draft, copied.text, f"{question} {query}")
-        )
         looked = [f"the generated answer was refused ({refused.reason}); the answer was copied from a passage"]
-        if agreed:
-            looked.append("the copy says what the refused answer said, so it was not asked again")
-        checked = self._check(
-            question, raw, passages, history, query, refused.first, looked=looked, agreed=agreed, copied=True
-        )
+        checked = self._check(question, raw, passages, history, query, refused.first, looked=looked, copied=True)
         if isinstance(checked, _Refused):
             why = f"{refused.reason}; asked to copy the answer from a passage ({copied.text[:80]!r}): {checked.reason}"
             return replace(checked, reason=why, draft=refused.draft)
@@ -417,12 +405,12 @@ def _role_refuted(question: str, answer: str, context: str, cited: Sequence[Pass
     return f"{'; '.join(others)}, not the role the question asks about"
 
 
-def _same_news(draft: str, copied: str, asked: str) -> bool:
-    """Whether the draft says all that the copy adds to the question (and conversation), and the copy
-    adds something."""
+def _same_news(again: str, copied: str, asked: str) -> bool:
+    """Whether the answer given again says all that the copy adds to the question (and conversation),
+    and the copy adds something."""
     known = terms(asked, parts=False)
     news = [t for t in terms(_plain(copied), parts=False) if not any(terms_match(t, k) for k in known)]
-    said = terms(_plain(draft), parts=False)
+    said = terms(_plain(again), parts=False)
     return bool(news) and all(any(terms_match(t, s) for s in said) for t in news)
 
 
