@@ -119,3 +119,27 @@ def test_llm_server_down_is_a_clear_error_after_the_timeout(real_settings: Setti
     )
     assert out.returncode == 2, out.stderr
     assert "did not answer" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_the_real_generator_copies_words_of_the_passage_it_names(real_pipeline: Pipeline):
+    from rag.extract import parse_reply
+    from rag.generate import Extractor
+    from rag.types import Passage
+
+    texts = [
+        "The flood closed the main bridge on Tuesday, the mayor said.",
+        "Rescue teams from Lyon\nevacuated 40 families from the old town.",
+    ]
+    passages = [Passage(i, f"doc{i}.txt", 0, len(t), t, 1.0) for i, t in enumerate(texts, start=1)]
+    generator = real_pipeline.generator
+    assert isinstance(generator, Extractor)
+    messages = real_pipeline.build_messages("How many families did the rescue teams evacuate?", passages, [], copy=True)
+    reply = generator.extract(messages, texts, 24)
+    copied = parse_reply(reply, passages)
+    assert copied is not None and copied.passage.number == 2, reply
+    assert copied.text in texts[1] and "40" in copied.text
+    # Whatever it answers, the reply keeps the shape the mask allows: NOT FOUND, or words of a passage.
+    other = generator.extract(
+        real_pipeline.build_messages("Who won the World Cup?", passages, [], copy=True), texts, 24
+    )
+    assert other.strip() == "NOT FOUND" or parse_reply(other, passages) is not None, other
