@@ -49,7 +49,7 @@ def _charts(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> l
         "first token": [r["timings"]["first_token_s"] for r in rows if r["timings"]["first_token_s"] is not None],
         "full answer": [r["timings"]["total_s"] for r in rows],
     }
-    ax.boxplot(list(series.values()), vert=False, tick_labels=list(series.keys()))
+    ax.boxplot(list(series.values()), orientation="horizontal", tick_labels=list(series.keys()))
     ax.set_xlabel("seconds")
     ax.set_title("Latency per question")
     fig.tight_layout()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from rag.text import terms, terms_match, without_markers
+
 Kind = Literal["name", "number", "time"]
 
 _WHO = re.compile(
@@ -117,9 +119,19 @@ def names_the_thing(question: str, answer: str) -> bool:
     m = _WHAT_NOUN.search(question)
     if not m:
         return False
-    words = re.findall(r"[\w’'-]+", re.sub(r"\[\d+\]", "", answer))
+    words = re.findall(r"[\w’'-]+", without_markers(answer))
     head = m.group("noun").split()[-1].lower()
     return len(words) > 1 and _singular(words[-1].lower()) == _singular(head)
+
+
+def restates_news(again: str, answer: str, asked: str) -> bool:
+    """Whether `again` (the answer given a second time) says every term that `answer` adds to `asked`
+    (the question and conversation), and the answer adds something: "Iskander missile systems" is
+    restated by "Belarus deployed Iskander systems [1]", not by "Belarus deployed missiles"."""
+    known = terms(asked, parts=False)
+    news = [t for t in terms(without_markers(answer), parts=False) if not any(terms_match(t, k) for k in known)]
+    said = terms(without_markers(again), parts=False)
+    return bool(news) and all(any(terms_match(t, s) for s in said) for t in news)
 
 
 def _singular(word: str) -> str:

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit
 from rag.polarity import contradicts
-from rag.text import YEAR, normalize, sentence_spans, terms, terms_match
+from rag.text import MARKER, YEAR, normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
-MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 

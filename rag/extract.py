@@ -18,6 +18,7 @@ from rag.types import Passage
 
 NOT_FOUND = "NOT FOUND"  # the reply that means no passage states the answer, for every prompt
 
+_NOT_FOUND_BYTES = NOT_FOUND.encode()
 _REPLY = re.compile(r"\s*\[(\d+)\]\s*(.*\S)\s*$", re.S)
 
 
@@ -39,7 +40,7 @@ class SpanConstraint:
 
     def allowed(self, generated: bytes) -> set[int]:
         out: set[int] = set()
-        not_found = NOT_FOUND.encode()
+        not_found = _NOT_FOUND_BYTES
         if generated == not_found:
             return set(self._stop)
         if not_found.startswith(generated):

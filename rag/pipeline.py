@@ -20,7 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import prompts
-from rag.answer_type import asked_kind, asked_unit, names_the_thing
+from rag.answer_type import asked_kind, asked_unit, names_the_thing, restates_news
 from rag.cite import added_names, answers_question_type, verify
 from rag.extract import NOT_FOUND, parse_reply
 from rag.generate import Extractor, Generator, Message
@@ -29,7 +29,7 @@ from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, 
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
 from rag.role import asked_role, holds_role, other_role
-from rag.text import terms, terms_match
+from rag.text import without_markers
 from rag.types import Answer, Citation, Hit, Passage, Timings
 
 
@@ -79,6 +79,7 @@ class PipelineOptions:
     min_support: float = 0.5
     max_answer_tokens: int = 160
     max_copy_tokens: int = 48
+    max_confirm_tokens: int = 64  # a copy's confirmation is read to its end: one sentence
     history_turns: int = 2
     second_look: bool = True  # after NOT FOUND, ask for the passage; check an answer from its cited passages
 
@@ -257,7 +258,7 @@ class Pipeline:
                 why = "asked again with only the passages it cites, the generator found no answer in them"
                 return _Refused(why, first, raw)
             if copied and not (
-                _same_news(again, checked.text, f"{question} {query}") or names_the_thing(question, checked.text)
+                restates_news(again, checked.text, f"{question} {query}") or names_the_thing(question, checked.text)
             ):
                 why = f"asked again with only the passage it copies from, the generator answered {again[:120]!r}"
                 return _Refused(why, first, raw)
@@ -316,10 +317,10 @@ class Pipeline:
         return None
 
     def _read_again(self, messages: list[Message], whole: bool = False) -> str | None:
-        """None when the generator's reply starts with NOT FOUND; else the reply, read to its end when
-        `whole`, otherwise only until it cannot become NOT FOUND."""
+        """None when the generator's reply starts with NOT FOUND; else the reply, read to its end (up to
+        `max_confirm_tokens`) when `whole`, otherwise only until it cannot become NOT FOUND."""
         text = ""
-        for delta in self.generator.stream(messages, self.options.max_answer_tokens):
+        for delta in self.generator.stream(messages, self.options.max_confirm_tokens):
             text += delta
             if text.strip().startswith(NOT_FOUND):
                 return None
@@ -336,7 +337,7 @@ class Pipeline:
         turns = history[-self.options.history_turns :] if self.options.history_turns else []
         history_text = ""
         if turns:
-            lines = "\n".join(f"Q: {t.question}\nA: {_plain(t.answer)}" for t in turns)
+            lines = "\n".join(f"Q: {t.question}\nA: {without_markers(t.answer)}" for t in turns)
             history_text = prompts.render("history", turns=lines) + "\n\n"
         listing = "\n".join(_passage_line(p) for p in passages)
         asked = f"{question} {hint}" if hint else question
@@ -405,15 +406,6 @@ def _role_refuted(question: str, answer: str, context: str, cited: Sequence[Pass
     return f"{'; '.join(others)}, not the role the question asks about"
 
 
-def _same_news(again: str, copied: str, asked: str) -> bool:
-    """Whether the answer given again says all that the copy adds to the question (and conversation),
-    and the copy adds something."""
-    known = terms(asked, parts=False)
-    news = [t for t in terms(_plain(copied), parts=False) if not any(terms_match(t, k) for k in known)]
-    said = terms(_plain(again), parts=False)
-    return bool(news) and all(any(terms_match(t, s) for s in said) for t in news)
-
-
 def _could_be_not_found(text: str) -> bool:
     """The text is NOT FOUND, or so far a beginning of it."""
     text = text.strip()
@@ -430,7 +422,3 @@ def _cited(passages: Sequence[Passage], citations: Sequence[Citation]) -> tuple[
 def _passage_line(p: Passage) -> str:
     dated = f" ({p.date})" if p.date else ""
     return f"[{p.number}]{dated} {' '.join(p.text.split())}"
-
-
-def _plain(answer: str) -> str:
-    return re.sub(r"\s*\[\d+\]", "", answer).strip()

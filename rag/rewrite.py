@@ -15,7 +15,7 @@ from typing import Protocol
 
 import prompts
 from rag.generate import Generator, Message
-from rag.text import terms
+from rag.text import terms, without_markers
 
 _ANAPHORA = re.compile(
     r"\b(he|she|it|its|they|them|their|theirs|him|his|her|hers|this|that|these|those|there|then|"
@@ -49,7 +49,7 @@ class ContextRewriter:
         if not history or not needs_context(question):
             return question
         context = " ".join(f"{t.question} {t.answer}".strip() for t in history[-self.turns :])
-        return f"{question} ({_strip_markers(context)})"
+        return f"{question} ({without_markers(context)})"
 
 
 class LLMRewriter:
@@ -63,14 +63,10 @@ class LLMRewriter:
     def rewrite(self, question: str, history: Sequence[Turn]) -> str:
         if not history or not needs_context(question):
             return question
-        lines = "\n".join(f"Q: {t.question}\nA: {_strip_markers(t.answer)}" for t in history[-self.turns :])
+        lines = "\n".join(f"Q: {t.question}\nA: {without_markers(t.answer)}" for t in history[-self.turns :])
         prompt = prompts.render("rewrite", turns=lines, question=question)
         text = "".join(self.generator.stream([Message("user", prompt)], max_tokens=48)).strip()
         text = text.splitlines()[0].strip() if text else ""
         if not text or len(text) > 3 * len(question) + 80:
             return self._fallback.rewrite(question, history)
         return text
-
-
-def _strip_markers(text: str) -> str:
-    return re.sub(r"\s*\[\d+(?:\s*,\s*\d+)*\]", "", text).strip()

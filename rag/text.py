@@ -10,6 +10,7 @@ import snowballstemmer
 
 WORD = re.compile(r"\w+(?:[-.’']\w+)*")  # a word as terms() reads it: "S-300", "Lukashenko's"
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year of the last two centuries: "2022"
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")  # a citation marker: "[2]", "[1, 3]"
 _STEMMER = snowballstemmer.stemmer("english")
 
 STOPWORDS = frozenset(
@@ -21,6 +22,11 @@ STOPWORDS = frozenset(
     too under until up very was we were what when where which while who whom why will with would you your
     yours yourself yourselves also said says say told according there's it's what's who's""".split()
 )
+
+
+def without_markers(text: str) -> str:
+    """The text with its citation markers taken out."""
+    return MARKER.sub("", text).strip()
 
 
 def normalize(text: str) -> str:

@@ -97,3 +97,28 @@ def test_names_the_thing_a_what_x_question_asks_for(question: str, answer: str, 
     from rag.answer_type import names_the_thing
 
     assert names_the_thing(question, answer) is named
+
+
+@pytest.mark.parametrize(
+    ("again", "answer", "restated"),
+    [
+        ("Belarus deployed Iskander systems [1].", "Iskander missile systems [1]", True),
+        ("Belarus deployed missiles along the border.", "Iskander missile systems [1]", False),
+        ("The range is not stated in the passage.", "Iskander missile systems [2, 3]", False),
+        ("Belarus deployed missile systems.", "missile systems [1]", False),  # the copy adds nothing
+    ],
+)
+def test_restates_news_when_the_second_answer_says_what_the_first_adds(again: str, answer: str, restated: bool):
+    from rag.answer_type import restates_news
+
+    asked = "Which missile systems did Belarus deploy?"
+    assert restates_news(again, answer, asked) is restated
+
+
+def test_without_markers_takes_out_every_citation_marker():
+    from rag.text import without_markers
+
+    assert (
+        without_markers("Glaz [1], then Lukashenko [2, 3]; nothing more [4;5].")
+        == "Glaz, then Lukashenko; nothing more."
+    )
