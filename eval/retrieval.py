@@ -50,7 +50,7 @@ def main() -> int:
     for pool in args.pools:
         hits_at_k = mrr = 0.0
         shown = [0, 0, 0]  # evidence among the passages shown: anywhere, first, within the first three
-        missed = []
+        missed, unshown = [], []
         for item in items:
             query = queries.get(item.id, item.question)
             hits, sentences = gather_evidence(retriever, selector, query, settings.top_k, pool, question=item.question)
@@ -63,6 +63,8 @@ def main() -> int:
             rank = next((p.number for p in passages if is_evidence_hit(Span(p.source, p.text), item)), None)
             if rank is not None:
                 shown = [shown[0] + 1, shown[1] + (rank == 1), shown[2] + (rank <= 3)]
+            else:
+                unshown.append(item.id)
         n = len(items) or 1
         label = "fusion only" if pool <= settings.top_k else f"rerank pool {pool}"
         print(
@@ -70,6 +72,7 @@ def main() -> int:
             f"evidence in the {settings.passages} passages {shown[0] / n:.3f}, first {shown[1] / n:.3f}, "
             f"first 3 {shown[2] / n:.3f}  missed: {' '.join(missed[:12])}"
         )
+        print(f"  {'':16s} evidence not in the passages: {' '.join(unshown)}")
     return 0
 
 

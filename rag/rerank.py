@@ -58,7 +58,7 @@ class SentenceSelector:
         items: list[tuple[str, int, int, str, str, str]] = []
         for hit in hits:
             c = hit.chunk
-            for a, b in _merge_short(sentence_spans(c.text)):
+            for a, b in _merge_short(sentence_spans(c.text), c.text):
                 key = (c.source, c.start + a)
                 if key in seen:
                     continue
@@ -162,6 +162,15 @@ def lexical_coverage(qterms: Sequence[str], sterms: Sequence[str], idf: dict[str
     return found / total if total else 0.0
 
 
+def _own_line(text: str, a: int, b: int) -> bool:
+    """Whether text[a:b] is a whole line of two words or more."""
+    before = text[:a].rstrip(" \t")
+    after = text[b:].lstrip(" \t")
+    return (
+        (not before or before.endswith("\n")) and (not after or after.startswith("\n")) and len(text[a:b].split()) > 1
+    )
+
+
 def _idf(texts: Sequence[str]) -> dict[str, float]:
     df: Counter[str] = Counter()
     for text in texts:
@@ -170,13 +179,16 @@ def _idf(texts: Sequence[str]) -> dict[str, float]:
     return {t: math.log(1 + (n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
 
 
-def _merge_short(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Join a fragment shorter than MIN_SENTENCE_CHARS to the sentence that follows it."""
+def _merge_short(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
+    """Join a fragment shorter than MIN_SENTENCE_CHARS to the sentence that follows it, unless it is a
+    line of its own of two words or more: a headline ("Belarus Summons Ukrainian Ambassador") is not
+    the start of the sentence below it, nor is one line of a list ("Henry Thomas as Elliott") of the
+    next."""
     out: list[tuple[int, int]] = []
     pending: int | None = None
     for a, b in spans:
         start = a if pending is None else pending
-        if b - start < MIN_SENTENCE_CHARS:
+        if b - start < MIN_SENTENCE_CHARS and not _own_line(text, a, b):
             pending = start
             continue
         out.append((start, b))

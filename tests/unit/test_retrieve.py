@@ -186,3 +186,24 @@ def test_a_sentence_holding_the_number_or_time_asked_for_ranks_higher():
     )
     # ...and questions asking for no number or time are scored as before.
     assert first(typed, "What did Lukashenko say about the front on the border?").startswith("Lukashenko")
+
+
+def test_a_headline_line_is_a_sentence_of_its_own_and_short_fragments_join_the_next():
+    from rag.rerank import SentenceSelector
+    from rag.types import Hit
+    from tests.fakes import HashEmbedder
+
+    text = (
+        "Belarus Summons Ukrainian Ambassador\n"
+        "Anatoly Glaz, a spokesperson for the Foreign Ministry, confirmed the protest.\n"
+        "Cast\nHenry Thomas as Elliott\nPeter Coyote as Keys\n"
+        "No. The ministry gave no further details about the incident."
+    )
+    hits = [Hit(Chunk(content_hash("a.txt", text), "a.txt", 0, len(text), text, "h"), 1.0)]
+    sentences = {s.text for s in SentenceSelector(HashEmbedder()).score("ambassador", hits)}
+    assert "Belarus Summons Ukrainian Ambassador" in sentences  # not "... Ambassador Anatoly Glaz, a ..."
+    assert any(s.startswith("Anatoly Glaz") for s in sentences)
+    assert "Peter Coyote as Keys" in sentences
+    # A one-word line and a short fragment inside a line still join the sentence after them.
+    assert "Cast\nHenry Thomas as Elliott" in sentences and "Cast" not in sentences
+    assert "No. The ministry gave no further details about the incident." in sentences
