@@ -342,7 +342,7 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
         known = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")} | _OPENERS
         # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
         runs = [run.split() for run in _CAPITALISED_RUN.findall(plain)]
-        names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if w.lower() not in known]
+        names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if _bare(w) not in known]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
     if kind is not None:
         # Only what the answer adds to the question counts, and a designation is not a quantity or a
@@ -355,6 +355,11 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
         unit = asked_unit(question)
         return holds_kind(kind, added) and (not unit or holds_unit(unit, plain))
     return True
+
+
+def _bare(word: str) -> str:
+    """A capitalised word as the known words are kept: lower case, without a possessive ("Ukraine’s")."""
+    return re.sub(r"['’]s?$", "", word).lower()
 
 
 _TOKEN = re.compile(r"[\w’'.:-]*\w")

@@ -214,6 +214,14 @@ def test_a_designation_or_a_number_the_question_holds_does_not_answer_how_far_or
     assert answers_question_type("How many of them were shot down?", "54 were shot down [1].", context)
 
 
+def test_a_name_the_conversation_holds_in_the_possessive_is_no_new_name():
+    question = "What's that person's name?"
+    context = f"{question} (Whom did his ministry summon? The Belarusian ministry summoned Ukraine’s ambassador.)"
+    assert not answers_question_type(question, "The Belarusian ministry summoned Ukraine’s ambassador [1].", context)
+    assert not answers_question_type(question, "Ukraine's ambassador [1].", context)
+    assert answers_question_type(question, "Ukraine’s ambassador, Ihor Kizim [1].", context)
+
+
 @pytest.mark.parametrize(
     ("question", "answer", "ok"),
     [
