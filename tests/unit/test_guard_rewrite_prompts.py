@@ -6,8 +6,7 @@ import pytest
 
 import prompts
 from rag.guard import MAX_QUESTION_CHARS, QuestionError, clean_question, is_instruction_attack
-from rag.rewrite import ContextRewriter, LLMRewriter, Turn, needs_context
-from tests.fakes import FakeGenerator
+from rag.rewrite import ContextRewriter, Turn, needs_context
 
 
 @pytest.mark.parametrize("raw", ["", "   ", "\n\t", "\x00\x01"])
@@ -63,15 +62,6 @@ def test_context_rewriter_adds_the_last_turn_only_when_needed():
     )
     assert rw.rewrite("Where did the S-300 missile land?", history) == "Where did the S-300 missile land?"
     assert rw.rewrite("What did they demand?", []) == "What did they demand?"
-
-
-def test_llm_rewriter_uses_the_generator_and_falls_back_when_it_rambles():
-    history = [Turn("Who summoned the ambassador?", "Belarus did [1].")]
-    gen = FakeGenerator("What did Belarus demand?")
-    assert LLMRewriter(gen).rewrite("What did they demand?", history) == "What did Belarus demand?"
-    assert "Who summoned the ambassador?" in gen.prompts[0][0].content
-    rambling = FakeGenerator("word " * 200)
-    assert LLMRewriter(rambling).rewrite("What did they demand?", history).startswith("What did they demand? (")
 
 
 def test_prompt_rendering_raises_on_a_missing_variable():
