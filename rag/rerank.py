@@ -163,12 +163,11 @@ def lexical_coverage(qterms: Sequence[str], sterms: Sequence[str], idf: dict[str
 
 
 def _own_line(text: str, a: int, b: int) -> bool:
-    """Whether text[a:b] is a whole line of two words or more."""
+    """Whether text[a:b] is a whole line of two words or more, with a line break before and after it in
+    the text (at a chunk's edge, where the text is cut, it is not known)."""
     before = text[:a].rstrip(" \t")
     after = text[b:].lstrip(" \t")
-    return (
-        (not before or before.endswith("\n")) and (not after or after.startswith("\n")) and len(text[a:b].split()) > 1
-    )
+    return before.endswith("\n") and after.startswith("\n") and len(text[a:b].split()) > 1
 
 
 def _idf(texts: Sequence[str]) -> dict[str, float]:
@@ -181,14 +180,15 @@ def _idf(texts: Sequence[str]) -> dict[str, float]:
 
 def _merge_short(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int]]:
     """Join a fragment shorter than MIN_SENTENCE_CHARS to the sentence that follows it, unless it is a
-    line of its own of two words or more: a headline ("Belarus Summons Ukrainian Ambassador") is not
-    the start of the sentence below it, nor is one line of a list ("Henry Thomas as Elliott") of the
-    next."""
+    heading: a line of its own, of two words or more, followed by a longer sentence ("Belarus Summons
+    Ukrainian Ambassador" is not the start of "Anatoly Glaz, a spokesperson ..."). Consecutive short
+    lines are a list ("Henry Thomas as Elliott", "Peter Coyote as Keys"), joined as before: each line
+    reads with its neighbours."""
     out: list[tuple[int, int]] = []
     pending: int | None = None
-    for a, b in spans:
+    for i, (a, b) in enumerate(spans):
         start = a if pending is None else pending
-        if b - start < MIN_SENTENCE_CHARS and not _own_line(text, a, b):
+        if b - start < MIN_SENTENCE_CHARS and not (pending is None and _heading(text, spans, i)):
             pending = start
             continue
         out.append((start, b))
@@ -199,3 +199,13 @@ def _merge_short(spans: list[tuple[int, int]], text: str) -> list[tuple[int, int
         else:
             out.append((pending, spans[-1][1]))
     return out
+
+
+def _heading(text: str, spans: list[tuple[int, int]], i: int) -> bool:
+    """Whether spans[i] is a line of its own, of two words or more, followed by a span that is not a
+    short line too."""
+    a, b = spans[i]
+    if i + 1 == len(spans) or not _own_line(text, a, b):
+        return False
+    na, nb = spans[i + 1]
+    return nb - na >= MIN_SENTENCE_CHARS or not _own_line(text, na, nb)

@@ -188,12 +188,13 @@ def test_a_sentence_holding_the_number_or_time_asked_for_ranks_higher():
     assert first(typed, "What did Lukashenko say about the front on the border?").startswith("Lukashenko")
 
 
-def test_a_headline_line_is_a_sentence_of_its_own_and_short_fragments_join_the_next():
+def test_a_heading_is_a_sentence_of_its_own_and_short_fragments_and_list_lines_join_the_next():
     from rag.rerank import SentenceSelector
     from rag.types import Hit
     from tests.fakes import HashEmbedder
 
     text = (
+        "The missile fell in a field near the village on Thursday.\n"
         "Belarus Summons Ukrainian Ambassador\n"
         "Anatoly Glaz, a spokesperson for the Foreign Ministry, confirmed the protest.\n"
         "Cast\nHenry Thomas as Elliott\nPeter Coyote as Keys\n"
@@ -203,7 +204,10 @@ def test_a_headline_line_is_a_sentence_of_its_own_and_short_fragments_join_the_n
     sentences = {s.text for s in SentenceSelector(HashEmbedder()).score("ambassador", hits)}
     assert "Belarus Summons Ukrainian Ambassador" in sentences  # not "... Ambassador Anatoly Glaz, a ..."
     assert any(s.startswith("Anatoly Glaz") for s in sentences)
-    assert "Peter Coyote as Keys" in sentences
-    # A one-word line and a short fragment inside a line still join the sentence after them.
-    assert "Cast\nHenry Thomas as Elliott" in sentences and "Cast" not in sentences
+    # A one-word line, the lines of a list, a short fragment inside a line and a short line at the text's
+    # edge (a chunk may cut a line) join what follows them.
+    assert "Cast\nHenry Thomas as Elliott\nPeter Coyote as Keys" in sentences
     assert "No. The ministry gave no further details about the incident." in sentences
+    cut = "Al Powell\nPaul Gleason as Dwayne T. Robinson, the Deputy Chief of Police"
+    hits = [Hit(Chunk(content_hash("b.txt", cut), "b.txt", 0, len(cut), cut, "h"), 1.0)]
+    assert [s.text for s in SentenceSelector(HashEmbedder()).score("police", hits)] == [cut]
