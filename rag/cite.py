@@ -20,7 +20,7 @@ from rag.text import MARKER, YEAR, normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_LEADING_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
+_LEADING_MARKERS = re.compile(rf"^(?:{MARKER.pattern})+")  # markers that open a piece: "[1][2] ..."
 
 
 @dataclass(frozen=True)
