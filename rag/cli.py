@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import textwrap
 import time
@@ -216,39 +217,62 @@ def render_answer(answer: Any) -> str:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from rag.factory import build_pipeline
+
+    pipeline = build_pipeline(settings_from(args))
+    print("Loading models…", end="", flush=True, file=sys.stderr)
+    pipeline.warm_up()
+    print("\r" + " " * 20 + "\r", end="", file=sys.stderr)
+    return chat_loop(pipeline)
+
+
+def chat_loop(pipeline: Any, read: Callable[[str], str] = input, out: Any = None) -> int:
+    """The terminal conversation: each turn's question and answer become the next turns' history.
+    On a terminal the answer's words are shown as they are generated, then replaced by the verified
+    answer and its citations; elsewhere (a pipe, a file) only the verified answer is written."""
+    from rag.generate import GeneratorError
     from rag.guard import QuestionError
     from rag.pipeline import Done, Token
     from rag.rewrite import Turn
 
-    pipeline = build_pipeline(settings_from(args))
-    print("Loading models…", end="", flush=True)
-    pipeline.warm_up()
-    print("\r" + " " * 20 + "\r", end="")
+    out = out or sys.stdout
+    live = out.isatty()
     history: list[Turn] = []
-    print("Ask about the articles. /new starts a new conversation, /quit (or Ctrl-D) leaves.")
+    out.write("Ask about the articles. /new starts a new conversation, /quit (or Ctrl-D) leaves.\n")
     while True:
         try:
-            question = input("\nyou> ")
+            question = read("\nyou> ")
         except EOFError:
-            print()
+            out.write("\n")
             return 0
         if question.strip() in {"/quit", "/exit"}:
             return 0
         if question.strip() == "/new":
             history = []
-            print("(new conversation)")
+            out.write("(new conversation)\n")
             continue
+        shown = "bot> "
+        out.write(shown)
+        out.flush()
         try:
-            print("bot> ", end="", flush=True)
             for event in pipeline.stream(question, history):
-                if isinstance(event, Token):
-                    print(event.text, end="", flush=True)
+                if isinstance(event, Token) and live:
+                    out.write(event.text)
+                    out.flush()
+                    shown += event.text
                 elif isinstance(event, Done):
-                    print("\r" + " " * 80 + "\r", end="")
-                    print(render_answer(event.answer))
+                    if live:
+                        out.write(_erase(shown) + "bot> ")
+                    out.write(render_answer(event.answer) + "\n")
                     history.append(Turn(event.answer.question, "" if event.answer.refused else event.answer.text))
-        except QuestionError as exc:
-            print(f"\n{exc}")
+        except (QuestionError, GeneratorError) as exc:
+            out.write(f"\nerror: {exc}\n")
+
+
+def _erase(text: str) -> str:
+    """Terminal codes that move the cursor back to where `text` began and clear from there on."""
+    width = max(shutil.get_terminal_size().columns, 1)
+    rows = sum(max(1, -(-len(line) // width)) for line in text.split("\n"))
+    return "\r" + (f"\x1b[{rows - 1}A" if rows > 1 else "") + "\x1b[J"
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
