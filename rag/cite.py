@@ -339,6 +339,8 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
     plain = MARKER.sub("", answer)
     kind = asked_kind(question)
     if kind == "name":
+        if _UNNAMED_SUBJECT.match(plain):
+            return False  # "He was a cast member ... and voiced Woodhouse": about someone it never names
         known = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")} | _OPENERS
         # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
         runs = [run.split() for run in _CAPITALISED_RUN.findall(plain)]
@@ -362,6 +364,9 @@ def _bare(word: str) -> str:
     return re.sub(r"['’]s?$", "", word).lower()
 
 
+# An answer whose subject is a bare personal pronoun, unless the pronoun is only the subject of a
+# name ("She is Maria Keller ..."): a sentence copied from a passage whose person is named elsewhere.
+_UNNAMED_SUBJECT = re.compile(r"^\s*(?:[Hh]e|[Ss]he|[Tt]hey)\b(?!\s+(?:is|was|are|were)\s+[A-Z])")
 _TOKEN = re.compile(r"[\w’'.:-]*\w")
 _DESIGNATION = re.compile(r"^[A-Za-z]+-\d+\w*$")  # S-300, MiG-29, COVID-19
 

@@ -196,6 +196,10 @@ def test_a_year_the_passage_does_not_state_is_removed_not_believed():
         ("Who owned the field?", "The field was owned by Ivanovo District [1].", False),  # a place
         ("Who spoke for the region?", "Oleg Konovalov of the Brest Region spoke [1].", True),
         ("Who reported it?", "The Brest Region Administration reported it [1].", True),
+        ("Who voices Woodhouse?", "He was a cast member of Saturday Night Live and voiced Woodhouse [1].", False),
+        ("Who plays the chief?", "She currently stars in Stranger Things as Police Chief Hopper [1].", False),
+        ("Who spoke for the city?", "She is Maria Keller, the city's spokeswoman [1].", True),
+        ("Who spoke for the city?", "Helen Ford spoke for the city [1].", True),
     ],
 )
 def test_answers_question_type(question: str, answer: str, ok: bool):
