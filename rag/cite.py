@@ -344,7 +344,7 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
         known = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")} | _OPENERS
         # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
         runs = [run.split() for run in _CAPITALISED_RUN.findall(plain)]
-        names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if _bare(w) not in known]
+        names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if not _known(w, known)]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
     if kind is not None:
         # Only what the answer adds to the question counts, and a designation is not a quantity or a
@@ -359,9 +359,10 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
     return True
 
 
-def _bare(word: str) -> str:
-    """A capitalised word as the known words are kept: lower case, without a possessive ("Ukraine’s")."""
-    return re.sub(r"['’]s?$", "", word).lower()
+def _known(word: str, known: set[str]) -> bool:
+    """Whether a capitalised word is made of known words, split as they were ("Soviet-era", "S-300"),
+    without a possessive ("Ukraine’s")."""
+    return all(part in known for part in re.findall(r"\w+", re.sub(r"['’]s?$", "", word).lower()))
 
 
 # An answer whose subject is a bare personal pronoun, unless the pronoun is only the subject of a

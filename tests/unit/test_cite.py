@@ -200,6 +200,8 @@ def test_a_year_the_passage_does_not_state_is_removed_not_believed():
         ("Who plays the chief?", "She currently stars in Stranger Things as Police Chief Hopper [1].", False),
         ("Who spoke for the city?", "She is Maria Keller, the city's spokeswoman [1].", True),
         ("Who spoke for the city?", "Helen Ford spoke for the city [1].", True),
+        ("Who fired the S-300?", "The S-300 was fired at night [1].", False),  # no name added
+        ("Who uses the Soviet-era S-300?", "Soviet-era S-300 missiles are used [1].", False),
     ],
 )
 def test_answers_question_type(question: str, answer: str, ok: bool):
