@@ -171,7 +171,6 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     from rag.factory import build_pipeline
     from rag.guard import clean_question
-    from rag.pipeline import Done, Evidence, Token
 
     clean_question(args.question)  # a bad question is refused before the models load
     pipeline = build_pipeline(settings_from(args))
@@ -184,18 +183,29 @@ def cmd_ask(args: argparse.Namespace) -> int:
         print(json.dumps(data, ensure_ascii=False))
         return 0
     print(f"(models loaded in {load_s:.1f} s)", file=sys.stderr)
-    streamed = False
-    for event in pipeline.stream(args.question):
-        if isinstance(event, Evidence):
-            print(f"(evidence ready in {event.retrieve_s:.2f} s)", file=sys.stderr)
-        elif isinstance(event, Token):
-            print(event.text, end="", flush=True, file=sys.stderr)
-            streamed = True
-        elif isinstance(event, Done):
-            if streamed:
-                print(file=sys.stderr)
-            print(render_answer(event.answer))
+    show_answer(pipeline, args.question)
     return 0
+
+
+def show_answer(pipeline: Any, question: str, out: Any = None, err: Any = None) -> None:
+    """The verified answer and its citations on `out`. On a terminal, `err` shows the answer's words as
+    they are generated, erased when the verified answer is ready; elsewhere only the timings."""
+    from rag.pipeline import Done, Evidence, Token
+
+    out, err = out or sys.stdout, err or sys.stderr
+    live, shown = err.isatty(), ""
+    for event in pipeline.stream(question):
+        if isinstance(event, Evidence):
+            err.write(f"(evidence ready in {event.retrieve_s:.2f} s)\n")
+        elif isinstance(event, Token) and live:
+            err.write(event.text)
+            err.flush()
+            shown += event.text
+        elif isinstance(event, Done):
+            if shown:
+                err.write(_erase(shown))
+                err.flush()
+            out.write(render_answer(event.answer) + "\n")
 
 
 def render_answer(answer: Any) -> str:

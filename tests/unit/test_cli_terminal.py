@@ -1,5 +1,6 @@
-"""`rag chat` in the terminal, over a pipeline of fakes: follow-ups carry the conversation, `/new`
-forgets it, a pipe gets only verified answers, a terminal sees the draft replaced, errors do not end it."""
+"""`rag chat` and `rag ask` in the terminal, over a pipeline of fakes: follow-ups carry the
+conversation, `/new` forgets it, a pipe gets only verified answers, a terminal sees the draft
+replaced, errors do not end a chat."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import chat_loop
+from rag.cli import chat_loop, show_answer
 from rag.config import Settings
 from rag.factory import build_pipeline, run_index
 from rag.generate import GeneratorError, Message
@@ -87,3 +88,17 @@ def test_a_bad_question_or_a_failing_model_is_one_line_and_the_chat_goes_on(inde
     assert "error: Please type a question." in text
     assert "error: the model is missing" in text
     assert "Traceback" not in text
+
+
+def test_ask_writes_the_verified_answer_and_shows_a_terminal_the_draft_it_erases(indexed: Settings):
+    question = "Who summoned the Ukrainian ambassador?"
+    out, err = io.StringIO(), io.StringIO()
+    show_answer(pipeline(indexed, FakeGenerator(ANSWER)), question, out, err)
+    assert out.getvalue().startswith("Belarus summoned the ambassador") and "characters" in out.getvalue()
+    assert "evidence ready" in err.getvalue() and "Belarus" not in err.getvalue()
+
+    out, tty = io.StringIO(), Terminal()
+    show_answer(pipeline(indexed, FakeGenerator(ANSWER)), question, out, tty)
+    draft, erased, rest = tty.getvalue().partition("\x1b[J")
+    assert "Belarus summoned the ambassador [1]." in draft and erased and rest == ""
+    assert out.getvalue().startswith("Belarus summoned the ambassador")
