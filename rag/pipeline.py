@@ -68,6 +68,7 @@ class _Refused:
     reason: str
     first: float | None
     draft: str
+    found_nothing: bool = False  # the generator said NOT FOUND, over all passages and over its pick
 
 
 @dataclass
@@ -154,8 +155,13 @@ class Pipeline:
             return
 
         result = yield from self._attempt(question, passages, history, query, t0)
+        # The retries below rescue answers a check refused (the wrong kind, an echo, an answer not given
+        # again from its passage). A question the generator found nothing for, over all the passages
+        # and over the one it picked, is refused now: no retry after that rescued an answer on the gold
+        # set or BIG-bench, and they cost up to four more generations (README "Session 12").
+        retry = opts.second_look and not (isinstance(result, _Refused) and result.found_nothing)
         hint = _hint(question)
-        if isinstance(result, _Refused) and hint and opts.second_look:
+        if isinstance(result, _Refused) and hint and retry:
             # A small model that answers "how far" with a place, or gives a date it then does not
             # confirm, often gets it right when told the kind of answer wanted. Asked once, without
             # showing its tokens, and checked the same way.
@@ -169,7 +175,7 @@ class Pipeline:
                 result = replace(
                     result, reason=f"{result.reason}; asked again naming the kind of answer wanted: {again.reason}"
                 )
-        if isinstance(result, _Refused) and opts.second_look:
+        if isinstance(result, _Refused) and retry:
             result = self._copy(question, passages, history, query, result)
         if isinstance(result, _Refused):
             yield refusal(result.reason, first=result.first, draft=result.draft)
@@ -214,7 +220,8 @@ class Pipeline:
                 looked.append(f"after NOT FOUND, asked again with passage [{picked.number}] alone (the model's pick)")
                 raw, first = yield from self._generate(self.build_messages(question, used, history, hint), t0, shown)
         if NOT_FOUND in raw:
-            return _Refused("; ".join(["the generator found no answer in the passages", *looked]), first, raw)
+            why = "; ".join(["the generator found no answer in the passages", *looked])
+            return _Refused(why, first, raw, found_nothing=True)
         return self._check(question, raw, used, history, query, first, hint, looked)
 
     def _check(

@@ -212,6 +212,14 @@ def test_a_refused_how_far_answer_is_asked_again_naming_the_kind_wanted(settings
     assert "kilometers" not in streamed  # the second attempt is not streamed; Done carries it
 
 
+def test_a_question_found_nothing_for_twice_is_refused_without_retries(settings: Settings, corpus: Path):
+    gen = CopyingGenerator(scripted("[1]", "NOT FOUND", "NOT FOUND"), copy_words_from("kilometers", "15 kilometers"))
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask("How far is Harbacha from the Ukrainian border?")
+    assert answer.refused and answer.reason.endswith("(the model's pick)")
+    assert len(gen.prompts) == 3 and not gen.copies  # all passages, the pick, the picked passage: no more
+
+
 def test_questions_without_a_kind_are_not_asked_again(settings: Settings, corpus: Path):
     pipeline, gen = make_looking_twice(settings, corpus, scripted("NONE", "NOT FOUND", "NOT FOUND"))
     assert pipeline.ask(QUESTION).refused
