@@ -68,7 +68,7 @@ class _Refused:
     reason: str
     first: float | None
     draft: str
-    found_nothing: bool = False  # the generator said NOT FOUND, over all passages and over its pick
+    found_nothing: bool = False  # NOT FOUND over all passages, and over the one the model picked, if any
 
 
 @dataclass
@@ -157,8 +157,8 @@ class Pipeline:
         result = yield from self._attempt(question, passages, history, query, t0)
         # The retries below rescue answers a check refused (the wrong kind, an echo, an answer not given
         # again from its passage). A question the generator found nothing for, over all the passages
-        # and over the one it picked, is refused now: no retry after that rescued an answer on the gold
-        # set or BIG-bench, and they cost up to four more generations (README "Session 12").
+        # and over the one it picked, is refused now: in the stored eval runs no retry after that
+        # rescued an answer, and they cost up to four more generations (README "Session 12").
         retry = opts.second_look and not (isinstance(result, _Refused) and result.found_nothing)
         hint = _hint(question)
         if isinstance(result, _Refused) and hint and retry:
