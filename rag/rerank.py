@@ -8,6 +8,7 @@ short prompts (prompt length is the main cost on a CPU) and precise citations.
 from __future__ import annotations
 
 import math
+import re
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
@@ -136,16 +137,51 @@ def rank_by_best_sentence(hits: Sequence[Hit], sentences: Sequence[ScoredSentenc
     return [replace(hit, score=score) if score is not None else hit for *_, hit, score in ranked[:k]]
 
 
-def to_passages(sentences: Sequence[ScoredSentence], n: int, max_chars: int = 2400) -> list[Passage]:
-    """The first n sentences, within a character budget (prompt length is the main cost)."""
+ANTECEDENT_RANKS = 3
+_PRONOUN_SUBJECT = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.I)
+_PRONOUN = re.compile(r"\b(?:he|she|they|his|her|their)\b", re.I)
+
+
+def to_passages(
+    sentences: Sequence[ScoredSentence], n: int, max_chars: int = 2400, antecedents: int = ANTECEDENT_RANKS
+) -> list[Passage]:
+    """The first n sentences, within a character budget (prompt length is the main cost). A sentence
+    among the first `antecedents` whose subject is a pronoun ("He was a cast member ... and voiced
+    Woodhouse") is shown after the sentence that names its person, when the scored sentences hold it
+    (`_antecedent`); the last ones make room."""
+    chosen: list[ScoredSentence] = []
+    for rank, s in enumerate(sentences[:n]):
+        named = _antecedent(s, sentences) if rank < antecedents else None
+        if named is not None and named not in chosen:
+            chosen.append(named)
+        if s not in chosen:
+            chosen.append(s)
     out: list[Passage] = []
     used = 0
-    for s in sentences:
-        if len(out) == n or (out and used + len(s.text) > max_chars):
+    for s in chosen[:n]:
+        if out and used + len(s.text) > max_chars:
             break
         used += len(s.text)
         out.append(Passage(len(out) + 1, s.source, s.start, s.end, s.text, s.score, s.title, s.date))
     return out
+
+
+def _antecedent(s: ScoredSentence, sentences: Sequence[ScoredSentence], reach: int = 3) -> ScoredSentence | None:
+    """For a sentence whose subject is a pronoun, the nearest sentence before it in its source that
+    holds no third-person pronoun ("Tim Rozon (May 10, 1929 -- July 18, 2015) was an American ...
+    actor", two sentences before "He was a cast member ..."), walking back over adjacent sentences
+    only, at most `reach` of them; None when there is none."""
+    if not _PRONOUN_SUBJECT.match(s.text):
+        return None
+    same = sorted((t for t in sentences if t.source == s.source), key=lambda t: t.start)
+    i = next(i for i, t in enumerate(same) if t is s)
+    for before in reversed(same[max(0, i - reach) : i]):
+        if before.end > same[i].start or same[i].start - before.end > 3:
+            return None  # not adjacent: a sentence between them is not among the scored ones
+        if not _PRONOUN.search(before.text):
+            return before
+        i -= 1
+    return None
 
 
 def lexical_coverage(qterms: Sequence[str], sterms: Sequence[str], idf: dict[str, float]) -> float:

@@ -14,6 +14,7 @@ import pytest
 from index.types import Chunk, content_hash
 from rag.config import Settings
 from rag.factory import build_pipeline, open_store, run_index
+from rag.rerank import ScoredSentence, to_passages
 from rag.retrieve import HybridRetriever, Snapshot, SnapshotSource
 from tests.fakes import FakeGenerator, HashEmbedder
 
@@ -211,3 +212,34 @@ def test_a_heading_is_a_sentence_of_its_own_and_short_fragments_and_list_lines_j
     cut = "Al Powell\nPaul Gleason as Dwayne T. Robinson, the Deputy Chief of Police"
     hits = [Hit(Chunk(content_hash("b.txt", cut), "b.txt", 0, len(cut), cut, "h"), 1.0)]
     assert [s.text for s in SentenceSelector(HashEmbedder()).score("police", hits)] == [cut]
+
+
+def _sentences(source: str, text: str, scores: list[float]) -> list[ScoredSentence]:
+    """The sentences of `text` (split at ". "), as scored sentences of `source`, best first."""
+    out, start = [], 0
+    for part, score in zip(text.split(". "), scores, strict=True):
+        body = part if part.endswith(".") else part + "."
+        out.append(ScoredSentence(source, start, start + len(body), body, score, 0.0, score, "", ""))
+        start += len(body) + 1
+    return sorted(out, key=lambda s: -s.score)
+
+
+ROZON = (
+    "Tim Rozon (May 10, 1929 -- July 18, 2015) was an American actor and voice artist. "
+    "He did voice-over work in video games. He was a cast member of Saturday Night Live and voiced Woodhouse"
+)
+
+
+def test_a_sentence_whose_subject_is_a_pronoun_is_shown_after_the_one_naming_its_person():
+    both = _sentences("a.txt", ROZON, [0.2, 0.3, 0.9]) + _sentences("b.txt", "Other news. More of it", [0.5, 0.4])
+    scored = sorted(both, key=lambda s: -s.score)
+    passages = to_passages(scored, 3)
+    assert [p.text[:12] for p in passages] == ["Tim Rozon (M", "He was a cas", "Other news."]
+    assert [p.number for p in passages] == [1, 2, 3]
+
+    # Not among the first ranks, not adjacent, or already shown: nothing moves.
+    assert [p.text[:6] for p in to_passages(scored, 3, antecedents=0)] == ["He was", "Other ", "More o"]
+    gap = [s for s in scored if not s.text.startswith("He did")]
+    assert [p.text[:6] for p in to_passages(gap, 2)] == ["He was", "Other "]
+    named_first = _sentences("a.txt", ROZON, [0.95, 0.3, 0.9])
+    assert [p.text[:6] for p in to_passages(named_first, 2)] == ["Tim Ro", "He was"]
