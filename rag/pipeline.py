@@ -216,7 +216,7 @@ class Pipeline:
             # when asked which passage states it, then asked again with that passage alone.
             picked = self._pick(messages, passages)
             if picked is not None:
-                used = (replace(picked, number=1),)
+                used = _with_namer(passages, picked)
                 looked.append(f"after NOT FOUND, asked again with passage [{picked.number}] alone (the model's pick)")
                 raw, first = yield from self._generate(self.build_messages(question, used, history, hint), t0, shown)
         if NOT_FOUND in raw:
@@ -422,8 +422,21 @@ def _could_be_not_found(text: str) -> bool:
 def _cited(passages: Sequence[Passage], citations: Sequence[Citation]) -> tuple[Passage, ...]:
     """The passages the citations point at, numbered 1..m."""
     spans = {(c.source, c.start, c.end) for c in citations}
-    kept = [p for p in passages if (p.source, p.start, p.end) in spans]
-    return tuple(replace(p, number=i) for i, p in enumerate(kept, start=1))
+    return _renumbered([p for p in passages if (p.source, p.start, p.end) in spans])
+
+
+def _with_namer(passages: Sequence[Passage], picked: Passage) -> tuple[Passage, ...]:
+    """The picked passage, after the passage naming its pronoun's person when it has one, numbered 1..m."""
+    namer = [p for p in passages if p.number == picked.names_from]
+    return _renumbered([*namer, picked])
+
+
+def _renumbered(kept: Sequence[Passage]) -> tuple[Passage, ...]:
+    """The passages numbered 1..m, each still pointing at the passage naming its person if that is kept."""
+    new = {p.number: i for i, p in enumerate(kept, start=1)}
+    return tuple(
+        replace(p, number=new[p.number], names_from=new.get(p.names_from) if p.names_from else None) for p in kept
+    )
 
 
 def _passage_line(p: Passage) -> str:

@@ -150,19 +150,25 @@ def to_passages(
     Woodhouse") is shown after the sentence that names its person, when the scored sentences hold it
     (`_antecedent`); the last ones make room."""
     chosen: list[ScoredSentence] = []
+    namer: dict[int, ScoredSentence] = {}  # id of a pronoun sentence -> the sentence naming its person
     for rank, s in enumerate(sentences[:n]):
         named = _antecedent(s, sentences) if rank < antecedents else None
-        if named is not None and named not in chosen:
-            chosen.append(named)
+        if named is not None:
+            namer[id(s)] = named
+            if named not in chosen:
+                chosen.append(named)
         if s not in chosen:
             chosen.append(s)
     out: list[Passage] = []
+    number: dict[int, int] = {}
     used = 0
     for s in chosen[:n]:
         if out and used + len(s.text) > max_chars:
             break
         used += len(s.text)
-        out.append(Passage(len(out) + 1, s.source, s.start, s.end, s.text, s.score, s.title, s.date))
+        number[id(s)] = len(out) + 1
+        names_from = number.get(id(namer[id(s)])) if id(s) in namer else None
+        out.append(Passage(len(out) + 1, s.source, s.start, s.end, s.text, s.score, s.title, s.date, names_from))
     return out
 
 

@@ -29,6 +29,7 @@ class Passage:
     score: float
     title: str = ""
     date: str = ""
+    names_from: int | None = None  # the passage naming the person this one's pronoun subject refers to
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from rag.answer_type import asked_unit
@@ -279,3 +281,17 @@ def test_a_passage_dated_before_the_year_asked_about_supports_no_claim_about_tha
     undated = Passage(1, "d.txt", 0, 60, "The army said it had shot down 54 missiles out of 69.", 0.9)
     assert verify("Lukashenko said they shot down 54 missiles out of 69 [1].", [undated], question=q).citations
     assert verify("They shot down 54 missiles out of 69 [1].", [old], question="What did they shoot down?").citations
+
+
+def test_a_pronoun_passage_is_read_and_cited_with_the_passage_naming_its_person():
+    named = Passage(1, "a.txt", 0, 60, "Tim Rozon (May 10, 1929 -- July 18, 2015) was an American actor.", 0.2)
+    voiced = Passage(2, "a.txt", 61, 120, "He was a cast member of Saturday Night Live and voiced Woodhouse.", 0.9)
+    other = Passage(3, "b.txt", 0, 30, "Archer is an animated series.", 0.5)
+    answer = "Tim Rozon voiced Woodhouse [2]."
+    linked = verify(answer, [named, replace(voiced, names_from=1), other], question="Who voiced Woodhouse?")
+    assert linked.text == "Tim Rozon voiced Woodhouse [1][2]." and [c.source for c in linked.citations] == ["a.txt"] * 2
+    assert not linked.notes  # read together, the cited passage supports it: nothing re-attributed
+
+    # Unlinked, the passage that names him alone is all that is left to cite.
+    alone = verify(answer, [named, voiced, other], question="Who voiced Woodhouse?")
+    assert [c.start for c in alone.citations] != [0, 61]

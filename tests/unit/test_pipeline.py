@@ -346,3 +346,31 @@ def test_who_questions_and_generators_that_cannot_copy_are_not_asked_to_copy(set
     pipeline, plain = make_looking_twice(settings, corpus, INVENTED)
     answer = pipeline.ask(DONE_TO_HIM)
     assert answer.refused and "copy" not in answer.reason and len(plain.prompts) == 1
+
+
+def test_a_pronoun_sentence_is_shown_read_and_cited_with_the_sentence_naming_its_person(tmp_path: Path):
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "rozon.txt").write_text(
+        "Tim Rozon (May 10, 1929 -- July 18, 2015) was an American stage and television actor. "
+        "He did voice-over work in video games, movies and TV shows. "
+        "He was a cast member of the first season of Saturday Night Live and voiced Woodhouse in Archer.\n",
+        encoding="utf-8",
+    )
+    (corpus / "other.txt").write_text("Archer is an animated sitcom about a spy agency.\n", encoding="utf-8")
+    # The fake embedder's scores are low: the relevance threshold is not what this tests.
+    settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache", min_relevance=0.0)
+
+    def names_him_only_beside_his_name(messages: Sequence[Message]) -> str:
+        lines = passages_in(messages[-1])
+        if not any("Tim Rozon" in line for line in lines):
+            return "NOT FOUND"
+        number = next(line[1:].split("]", 1)[0] for line in lines if "Woodhouse" in line)
+        return f"Tim Rozon voiced Woodhouse in Archer [{number}]."
+
+    pipeline, gen = make_looking_twice(settings, corpus, names_him_only_beside_his_name)
+    answer = pipeline.ask("Who voiced Woodhouse in Archer?")
+    assert not answer.refused, answer.reason
+    assert [c.text[:9] for c in answer.citations] == ["Tim Rozon", "He was a "]
+    assert answer.text == "Tim Rozon voiced Woodhouse in Archer [1][2]."
+    assert all(any("Tim Rozon" in line for line in passages_in(p[-1])) for p in gen.prompts)

@@ -236,6 +236,7 @@ def test_a_sentence_whose_subject_is_a_pronoun_is_shown_after_the_one_naming_its
     passages = to_passages(scored, 3)
     assert [p.text[:12] for p in passages] == ["Tim Rozon (M", "He was a cas", "Other news."]
     assert [p.number for p in passages] == [1, 2, 3]
+    assert [p.names_from for p in passages] == [None, 1, None]
 
     # Not among the first ranks, not adjacent, or already shown: nothing moves.
     assert [p.text[:6] for p in to_passages(scored, 3, antecedents=0)] == ["He was", "Other ", "More o"]
