@@ -190,22 +190,31 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def show_answer(pipeline: Any, question: str, out: Any = None, err: Any = None) -> None:
     """The verified answer and its citations on `out`. On a terminal, `err` shows the answer's words as
     they are generated, erased when the verified answer is ready; elsewhere only the timings."""
+    out, err = out or sys.stdout, err or sys.stderr
+    _live_answer(pipeline.stream(question), err, out)
+
+
+def _live_answer(events: Any, draft: Any, final: Any, lead: str = "") -> Any:
+    """Write the answer's words to `draft` as they come, when it is a terminal, after `lead`; then
+    erase them and write `lead`, the verified answer and its citations to `final`. Evidence timings
+    go to `draft` unless it already shows the words. Returns the answer."""
     from rag.pipeline import Done, Evidence, Token
 
-    out, err = out or sys.stdout, err or sys.stderr
-    live, shown = err.isatty(), ""
-    for event in pipeline.stream(question):
-        if isinstance(event, Evidence):
-            err.write(f"(evidence ready in {event.retrieve_s:.2f} s)\n")
+    live, shown = draft.isatty(), lead
+    for event in events:
+        if isinstance(event, Evidence) and draft is not final:
+            draft.write(f"(evidence ready in {event.retrieve_s:.2f} s)\n")
         elif isinstance(event, Token) and live:
-            err.write(event.text)
-            err.flush()
+            draft.write(event.text)
+            draft.flush()
             shown += event.text
         elif isinstance(event, Done):
-            if shown:
-                err.write(_erase(shown))
-                err.flush()
-            out.write(render_answer(event.answer) + "\n")
+            if live:
+                draft.write(_erase(shown) + lead)
+                draft.flush()
+            final.write(render_answer(event.answer) + "\n")
+            return event.answer
+    raise AssertionError("the pipeline's stream ended without an answer")
 
 
 def render_answer(answer: Any) -> str:
@@ -241,11 +250,9 @@ def chat_loop(pipeline: Any, read: Callable[[str], str] = input, out: Any = None
     answer and its citations; elsewhere (a pipe, a file) only the verified answer is written."""
     from rag.generate import GeneratorError
     from rag.guard import QuestionError
-    from rag.pipeline import Done, Token
     from rag.rewrite import Turn
 
     out = out or sys.stdout
-    live = out.isatty()
     history: list[Turn] = []
     out.write("Ask about the articles. /new starts a new conversation, /quit (or Ctrl-D) leaves.\n")
     while True:
@@ -260,20 +267,11 @@ def chat_loop(pipeline: Any, read: Callable[[str], str] = input, out: Any = None
             history = []
             out.write("(new conversation)\n")
             continue
-        shown = "bot> "
-        out.write(shown)
+        out.write("bot> ")
         out.flush()
         try:
-            for event in pipeline.stream(question, history):
-                if isinstance(event, Token) and live:
-                    out.write(event.text)
-                    out.flush()
-                    shown += event.text
-                elif isinstance(event, Done):
-                    if live:
-                        out.write(_erase(shown) + "bot> ")
-                    out.write(render_answer(event.answer) + "\n")
-                    history.append(Turn(event.answer.question, "" if event.answer.refused else event.answer.text))
+            answer = _live_answer(pipeline.stream(question, history), out, out, lead="bot> ")
+            history.append(Turn(answer.question, "" if answer.refused else answer.text))
         except (QuestionError, GeneratorError) as exc:
             out.write(f"\nerror: {exc}\n")
 
