@@ -59,7 +59,7 @@ def main() -> int:
             mrr += scores["mrr"]
             if not scores[f"hit@{HIT_K}"]:
                 missed.append(item.id)
-            passages = to_passages(sentences, settings.passages)
+            passages = to_passages(sentences, settings.passages, question=item.question)
             rank = next((p.number for p in passages if is_evidence_hit(Span(p.source, p.text), item)), None)
             if rank is not None:
                 shown = [shown[0] + 1, shown[1] + (rank == 1), shown[2] + (rank <= 3)]

@@ -191,11 +191,11 @@ def verify(
     kept: list[tuple[str, list[int]]] = []
     dropped: list[str] = []
     notes: list[str] = []
-    # A passage whose subject is a pronoun is read with the passage that names its person, and cited
-    # with it: "He voiced Woodhouse" proves "Tim Rozon voiced Woodhouse" only beside "Tim Rozon (...)".
-    namer = {p.number: p.names_from for p in passages if p.names_from in by_number and p.names_from != p.number}
+    # A passage is read with the passage it is read after (`Passage.context_from`), and cited with it:
+    # "He voiced Woodhouse" proves "Tim Rozon voiced Woodhouse" only beside "Tim Rozon (...)".
+    after = {p.number: p.context_from for p in passages if p.context_from in by_number and p.context_from != p.number}
     evidence = {p.number: _evidence(p) for p in passages}
-    evidence = {n: f"{evidence[namer[n]]} {text}" if n in namer else text for n, text in evidence.items()}
+    evidence = {n: f"{evidence[after[n]]} {text}" if n in after else text for n, text in evidence.items()}
     asked = _numbers(question) | _numbers(context)
     for claim in parse_claims(answer):
         valid = [n for n in dict.fromkeys(claim.markers) if n in by_number]
@@ -213,7 +213,7 @@ def verify(
         if moved:
             notes.append(f"re-attributed {text!r} from {valid} to {good}")
         if good:
-            kept.append((text, list(dict.fromkeys(m for n in good for m in ([namer[n], n] if n in namer else [n])))))
+            kept.append((text, list(dict.fromkeys(m for n in good for m in ([after[n], n] if n in after else [n])))))
         else:
             dropped.append(text)
     return _render(kept, by_number, tuple(dropped), tuple(notes))

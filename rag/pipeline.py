@@ -125,7 +125,7 @@ class Pipeline:
         hits, sentences = gather_evidence(
             self.retriever, self.selector, query, opts.top_k, opts.rerank_pool, question=question
         )
-        passages = tuple(to_passages(sentences, opts.passages))
+        passages = tuple(to_passages(sentences, opts.passages, question=question))
         retrieve_s = time.perf_counter() - t0
         yield Evidence(passages, tuple(hits), query, retrieve_s)
 
@@ -216,7 +216,7 @@ class Pipeline:
             # when asked which passage states it, then asked again with that passage alone.
             picked = self._pick(messages, passages)
             if picked is not None:
-                used = _with_namer(passages, picked)
+                used = _with_context(passages, picked)
                 looked.append(f"after NOT FOUND, asked again with passage [{picked.number}] alone (the model's pick)")
                 raw, first = yield from self._generate(self.build_messages(question, used, history, hint), t0, shown)
         if NOT_FOUND in raw:
@@ -425,17 +425,17 @@ def _cited(passages: Sequence[Passage], citations: Sequence[Citation]) -> tuple[
     return _renumbered([p for p in passages if (p.source, p.start, p.end) in spans])
 
 
-def _with_namer(passages: Sequence[Passage], picked: Passage) -> tuple[Passage, ...]:
-    """The picked passage, after the passage naming its pronoun's person when it has one, numbered 1..m."""
-    namer = [p for p in passages if p.number == picked.names_from]
-    return _renumbered([*namer, picked])
+def _with_context(passages: Sequence[Passage], picked: Passage) -> tuple[Passage, ...]:
+    """The picked passage, after the passage it is read after when it has one, numbered 1..m."""
+    context = [p for p in passages if p.number == picked.context_from]
+    return _renumbered([*context, picked])
 
 
 def _renumbered(kept: Sequence[Passage]) -> tuple[Passage, ...]:
-    """The passages numbered 1..m, each still pointing at the passage naming its person if that is kept."""
+    """The passages numbered 1..m, each still pointing at the passage it is read after if that is kept."""
     new = {p.number: i for i, p in enumerate(kept, start=1)}
     return tuple(
-        replace(p, number=new[p.number], names_from=new.get(p.names_from) if p.names_from else None) for p in kept
+        replace(p, number=new[p.number], context_from=new.get(p.context_from) if p.context_from else None) for p in kept
     )
 
 

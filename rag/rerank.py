@@ -13,6 +13,7 @@ import threading
 from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 
 import numpy as np
 
@@ -35,6 +36,7 @@ class ScoredSentence:
     score: float
     title: str
     date: str
+    line_after: bool = True  # a line break follows it in its source, or what follows was not seen
 
 
 @dataclass
@@ -57,9 +59,14 @@ class SentenceSelector:
         `kind_weight`."""
         seen: set[tuple[str, int]] = set()
         items: list[tuple[str, int, int, str, str, str]] = []
+        runs_on: set[tuple[str, int]] = set()  # (source, end) of sentences seen followed in their line
         for hit in hits:
             c = hit.chunk
-            for a, b in _merge_short(sentence_spans(c.text), c.text):
+            spans = _merge_short(sentence_spans(c.text), c.text)
+            for (_, end), (after, _) in pairwise(spans):
+                if "\n" not in c.text[end:after]:
+                    runs_on.add((c.source, c.start + end))
+            for a, b in spans:
                 key = (c.source, c.start + a)
                 if key in seen:
                     continue
@@ -85,7 +92,8 @@ class SentenceSelector:
             score = self.dense_weight * float(d) + lex_weight * lex + self.chunk_weight * near
             if kind in ("number", "time") and holds_kind(kind, text):
                 score += self.kind_weight
-            scored.append(ScoredSentence(source, a, b, text, float(d), lex, score, title, date))
+            line_after = (source, b) not in runs_on
+            scored.append(ScoredSentence(source, a, b, text, float(d), lex, score, title, date, line_after))
         order = _mmr([s.score for s in scored], vecs, self.diversity)
         return [scored[i] for i in order]
 
@@ -138,37 +146,56 @@ def rank_by_best_sentence(hits: Sequence[Hit], sentences: Sequence[ScoredSentenc
 
 
 ANTECEDENT_RANKS = 3
+CONTINUED_RANKS = 1
 _PRONOUN_SUBJECT = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.I)
 _PRONOUN = re.compile(r"\b(?:he|she|they|his|her|their)\b", re.I)
 
 
 def to_passages(
-    sentences: Sequence[ScoredSentence], n: int, max_chars: int = 2400, antecedents: int = ANTECEDENT_RANKS
+    sentences: Sequence[ScoredSentence],
+    n: int,
+    max_chars: int = 2400,
+    antecedents: int = ANTECEDENT_RANKS,
+    continued: int = CONTINUED_RANKS,
+    question: str = "",
 ) -> list[Passage]:
-    """The first n sentences, within a character budget (prompt length is the main cost). A sentence
-    among the first `antecedents` whose subject is a pronoun ("He was a cast member ... and voiced
-    Woodhouse") is shown after the sentence that names its person, when the scored sentences hold it
-    (`_antecedent`); the last ones make room."""
+    """The first n sentences, within a character budget (prompt length is the main cost), some shown
+    with a neighbour they are read with (`Passage.context_from`); the last ones make room:
+    - a sentence among the first `antecedents` whose subject is a pronoun ("He was a cast member ...
+      and voiced Woodhouse") comes after the sentence that names its person (`_antecedent`);
+    - each of the first `continued` sentences is followed by the next sentence of its line
+      (`_follower`): news states a fact, then its particulars ("Russia and Ukraine use S-300 missiles
+      ... but for distinct objectives." then "Ukraine uses the defense system to intercept incoming
+      Russian missiles, while Russia employs it to attack ground-based targets."); not when the
+      `question` asks for a number or a time that the sentence already holds.
+    Only scored sentences are shown: a neighbour outside the chunks kept is not fetched."""
+    kind = asked_kind(question)
     chosen: list[ScoredSentence] = []
-    namer: dict[int, ScoredSentence] = {}  # id of a pronoun sentence -> the sentence naming its person
-    for rank, s in enumerate(sentences[:n]):
-        named = _antecedent(s, sentences) if rank < antecedents else None
-        if named is not None:
-            namer[id(s)] = named
-            if named not in chosen:
-                chosen.append(named)
+    context: dict[int, int] = {}  # index in chosen -> index of the sentence it is read after
+
+    def place(s: ScoredSentence) -> int:
         if s not in chosen:
             chosen.append(s)
+        return chosen.index(s)
+
+    for rank, s in enumerate(sentences[:n]):
+        named = _antecedent(s, sentences) if rank < antecedents else None
+        before = place(named) if named is not None else None
+        at = place(s)
+        if before is not None and before < at:
+            context.setdefault(at, before)
+        complete = kind in ("number", "time") and holds_kind(kind, s.text)
+        follower = _follower(s, sentences) if rank < continued and not complete else None
+        if follower is not None:
+            context.setdefault(place(follower), at)
     out: list[Passage] = []
-    number: dict[int, int] = {}
     used = 0
-    for s in chosen[:n]:
+    for i, s in enumerate(chosen[:n]):
         if out and used + len(s.text) > max_chars:
             break
         used += len(s.text)
-        number[id(s)] = len(out) + 1
-        names_from = number.get(id(namer[id(s)])) if id(s) in namer else None
-        out.append(Passage(len(out) + 1, s.source, s.start, s.end, s.text, s.score, s.title, s.date, names_from))
+        read_after = context[i] + 1 if i in context else None  # passage numbers are indexes + 1 here
+        out.append(Passage(i + 1, s.source, s.start, s.end, s.text, s.score, s.title, s.date, read_after))
     return out
 
 
@@ -179,15 +206,34 @@ def _antecedent(s: ScoredSentence, sentences: Sequence[ScoredSentence], reach: i
     only, at most `reach` of them; None when there is none."""
     if not _PRONOUN_SUBJECT.match(s.text):
         return None
-    same = sorted((t for t in sentences if t.source == s.source), key=lambda t: t.start)
-    i = next(i for i, t in enumerate(same) if t is s)
+    same = _in_order(s.source, sentences)
+    i = same.index(s)
     for before in reversed(same[max(0, i - reach) : i]):
-        if before.end > same[i].start or same[i].start - before.end > 3:
-            return None  # not adjacent: a sentence between them is not among the scored ones
+        if not _adjacent(before, same[i]):
+            return None  # a sentence between them is not among the scored ones
         if not _PRONOUN.search(before.text):
             return before
         i -= 1
     return None
+
+
+def _follower(s: ScoredSentence, sentences: Sequence[ScoredSentence]) -> ScoredSentence | None:
+    """The sentence right after s in its source when the two share a line (a paragraph) and it was
+    scored; else None."""
+    if s.line_after:
+        return None
+    same = _in_order(s.source, sentences)
+    i = same.index(s)
+    return same[i + 1] if i + 1 < len(same) and _adjacent(s, same[i + 1]) else None
+
+
+def _in_order(source: str, sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
+    return sorted((t for t in sentences if t.source == source), key=lambda t: t.start)
+
+
+def _adjacent(first: ScoredSentence, second: ScoredSentence) -> bool:
+    """Only white space lies between the two (sentence spans are trimmed of it)."""
+    return first.end <= second.start <= first.end + 3
 
 
 def lexical_coverage(qterms: Sequence[str], sterms: Sequence[str], idf: dict[str, float]) -> float:

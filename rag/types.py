@@ -29,7 +29,9 @@ class Passage:
     score: float
     title: str = ""
     date: str = ""
-    names_from: int | None = None  # the passage naming the person this one's pronoun subject refers to
+    # The passage this one is read after: the one naming the person its pronoun subject refers to, or
+    # the sentence it continues.
+    context_from: int | None = None
 
 
 @dataclass(frozen=True)

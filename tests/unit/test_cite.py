@@ -288,7 +288,7 @@ def test_a_pronoun_passage_is_read_and_cited_with_the_passage_naming_its_person(
     voiced = Passage(2, "a.txt", 61, 120, "He was a cast member of Saturday Night Live and voiced Woodhouse.", 0.9)
     other = Passage(3, "b.txt", 0, 30, "Archer is an animated series.", 0.5)
     answer = "Tim Rozon voiced Woodhouse [2]."
-    linked = verify(answer, [named, replace(voiced, names_from=1), other], question="Who voiced Woodhouse?")
+    linked = verify(answer, [named, replace(voiced, context_from=1), other], question="Who voiced Woodhouse?")
     assert linked.text == "Tim Rozon voiced Woodhouse [1][2]." and [c.source for c in linked.citations] == ["a.txt"] * 2
     assert not linked.notes  # read together, the cited passage supports it: nothing re-attributed
 
