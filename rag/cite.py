@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit
 from rag.polarity import contradicts
-from rag.text import MARKER, YEAR, normalize, sentence_spans, terms, terms_match
+from rag.text import MARKER, PERSON_PRONOUNS, YEAR, normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -371,7 +371,7 @@ def _known(word: str, known: set[str]) -> bool:
 
 # An answer whose subject is a bare personal pronoun, unless the pronoun is only the subject of a
 # name ("She is Maria Keller ..."): a sentence copied from a passage whose person is named elsewhere.
-_UNNAMED_SUBJECT = re.compile(r"^\s*(?:[Hh]e|[Ss]he|[Tt]hey)\b(?!\s+(?:is|was|are|were)\s+[A-Z])")
+_UNNAMED_SUBJECT = re.compile(rf"^\s*(?i:{PERSON_PRONOUNS})\b(?!\s+(?:is|was|are|were)\s+[A-Z])")
 _TOKEN = re.compile(r"[\w’'.:-]*\w")
 _DESIGNATION = re.compile(r"^[A-Za-z]+-\d+\w*$")  # S-300, MiG-29, COVID-19
 

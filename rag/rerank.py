@@ -19,7 +19,7 @@ import numpy as np
 
 from index.embed import Embedder
 from rag.answer_type import asked_kind, holds_kind
-from rag.text import sentence_spans, terms, terms_match
+from rag.text import PERSON_PRONOUNS_AND_POSSESSIVES, sentence_spans, terms, terms_match
 from rag.types import Hit, Passage
 
 MIN_SENTENCE_CHARS = 40
@@ -147,8 +147,8 @@ def rank_by_best_sentence(hits: Sequence[Hit], sentences: Sequence[ScoredSentenc
 
 ANTECEDENT_RANKS = 3
 CONTINUED_RANKS = 1
-_PRONOUN_SUBJECT = re.compile(r"^\W*(?:he|she|they|his|her|their)\b", re.I)
-_PRONOUN = re.compile(r"\b(?:he|she|they|his|her|their)\b", re.I)
+_PRONOUN_SUBJECT = re.compile(rf"^\W*(?:{PERSON_PRONOUNS_AND_POSSESSIVES})\b", re.I)
+_PRONOUN = re.compile(rf"\b(?:{PERSON_PRONOUNS_AND_POSSESSIVES})\b", re.I)
 
 
 def to_passages(

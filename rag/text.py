@@ -11,6 +11,10 @@ import snowballstemmer
 WORD = re.compile(r"\w+(?:[-.’']\w+)*")  # a word as terms() reads it: "S-300", "Lukashenko's"
 YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year of the last two centuries: "2022"
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")  # a citation marker: "[2]", "[1, 3]"
+# Third-person pronouns standing for a person named elsewhere ("He voiced Woodhouse"), as regex
+# alternatives: the personal ones, and with the possessives.
+PERSON_PRONOUNS = r"he|she|they"
+PERSON_PRONOUNS_AND_POSSESSIVES = rf"{PERSON_PRONOUNS}|his|her|their"
 _STEMMER = snowballstemmer.stemmer("english")
 
 STOPWORDS = frozenset(
