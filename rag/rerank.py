@@ -36,7 +36,9 @@ class ScoredSentence:
     score: float
     title: str
     date: str
-    line_after: bool = True  # a line break follows it in its source, or what follows was not seen
+    # The white space after it when the next sentence of its source follows on the same line; None when
+    # a line break follows it, or what follows it was not seen.
+    space_after: str | None = None
 
 
 @dataclass
@@ -59,13 +61,13 @@ class SentenceSelector:
         `kind_weight`."""
         seen: set[tuple[str, int]] = set()
         items: list[tuple[str, int, int, str, str, str]] = []
-        runs_on: set[tuple[str, int]] = set()  # (source, end) of sentences seen followed in their line
+        space_after: dict[tuple[str, int], str] = {}  # (source, end) of a sentence followed on its line
         for hit in hits:
             c = hit.chunk
             spans = _merge_short(sentence_spans(c.text), c.text)
             for (_, end), (after, _) in pairwise(spans):
                 if "\n" not in c.text[end:after]:
-                    runs_on.add((c.source, c.start + end))
+                    space_after[(c.source, c.start + end)] = c.text[end:after]
             for a, b in spans:
                 key = (c.source, c.start + a)
                 if key in seen:
@@ -92,8 +94,8 @@ class SentenceSelector:
             score = self.dense_weight * float(d) + lex_weight * lex + self.chunk_weight * near
             if kind in ("number", "time") and holds_kind(kind, text):
                 score += self.kind_weight
-            line_after = (source, b) not in runs_on
-            scored.append(ScoredSentence(source, a, b, text, float(d), lex, score, title, date, line_after))
+            space = space_after.get((source, b))
+            scored.append(ScoredSentence(source, a, b, text, float(d), lex, score, title, date, space))
         order = _mmr([s.score for s in scored], vecs, self.diversity)
         return [scored[i] for i in order]
 
@@ -159,19 +161,21 @@ def to_passages(
     continued: int = CONTINUED_RANKS,
     question: str = "",
 ) -> list[Passage]:
-    """The first n sentences, within a character budget (prompt length is the main cost), some shown
-    with a neighbour they are read with (`Passage.context_from`); the last ones make room:
+    """The first n sentences, within a character budget (prompt length is the main cost), some with a
+    neighbour; the last ones make room:
     - a sentence among the first `antecedents` whose subject is a pronoun ("He was a cast member ...
-      and voiced Woodhouse") comes after the sentence that names its person (`_antecedent`);
-    - each of the first `continued` sentences is followed by the next sentence of its line
-      (`_follower`): news states a fact, then its particulars ("Russia and Ukraine use S-300 missiles
-      ... but for distinct objectives." then "Ukraine uses the defense system to intercept incoming
-      Russian missiles, while Russia employs it to attack ground-based targets."); not when the
-      `question` asks for a number or a time that the sentence already holds.
+      and voiced Woodhouse") comes after the sentence that names its person (`_antecedent`), and is
+      read with it (`Passage.context_from`);
+    - each of the first `continued` sentences makes one passage with the next sentence of its line
+      (`_follower`), its exact span: news states a fact, then its particulars ("Russia and Ukraine use
+      S-300 missiles ... but for distinct objectives. Ukraine uses the defense system to intercept
+      incoming Russian missiles, while Russia employs it to attack ground-based targets."); not when
+      the `question` asks for a number or a time that the sentence already holds.
     Only scored sentences are shown: a neighbour outside the chunks kept is not fetched."""
     kind = asked_kind(question)
     chosen: list[ScoredSentence] = []
     context: dict[int, int] = {}  # index in chosen -> index of the sentence it is read after
+    follows: dict[int, int] = {}  # index in chosen of a follower -> index of the sentence it continues
 
     def place(s: ScoredSentence) -> int:
         if s not in chosen:
@@ -187,15 +191,23 @@ def to_passages(
         complete = kind in ("number", "time") and holds_kind(kind, s.text)
         follower = _follower(s, sentences) if rank < continued and not complete else None
         if follower is not None:
-            context.setdefault(place(follower), at)
+            follows.setdefault(place(follower), at)
     out: list[Passage] = []
+    number: dict[int, int] = {}  # index in chosen -> number of the passage showing it
     used = 0
     for i, s in enumerate(chosen[:n]):
         if out and used + len(s.text) > max_chars:
             break
         used += len(s.text)
-        read_after = context[i] + 1 if i in context else None  # passage numbers are indexes + 1 here
-        out.append(Passage(i + 1, s.source, s.start, s.end, s.text, s.score, s.title, s.date, read_after))
+        j = follows.get(i)
+        space = chosen[j].space_after if j is not None else None
+        if j is not None and space is not None and number.get(j) == len(out) and out[-1].end + len(space) == s.start:
+            out[-1] = replace(out[-1], end=s.end, text=f"{out[-1].text}{space}{s.text}")
+            number[i] = len(out)
+            continue
+        number[i] = len(out) + 1
+        read_after = number.get(context[i]) if i in context else None
+        out.append(Passage(len(out) + 1, s.source, s.start, s.end, s.text, s.score, s.title, s.date, read_after))
     return out
 
 
@@ -220,7 +232,7 @@ def _antecedent(s: ScoredSentence, sentences: Sequence[ScoredSentence], reach: i
 def _follower(s: ScoredSentence, sentences: Sequence[ScoredSentence]) -> ScoredSentence | None:
     """The sentence right after s in its source when the two share a line (a paragraph) and it was
     scored; else None."""
-    if s.line_after:
+    if s.space_after is None:
         return None
     same = _in_order(s.source, sentences)
     i = same.index(s)

@@ -255,31 +255,45 @@ S300 = (
 def test_the_best_sentence_is_shown_with_the_next_sentence_of_its_line():
     from dataclasses import replace
 
-    in_line = [replace(s, line_after=False) for s in _sentences("a.txt", S300, [0.9, 0.2])]
+    in_line = [replace(s, space_after=" ") for s in _sentences("a.txt", S300, [0.9, 0.2])]
     other = _sentences("b.txt", "Other news. More of it", [0.5, 0.4])
     scored = sorted(in_line + other, key=lambda s: -s.score)
     passages = to_passages(scored, 3)
-    assert [p.text[:12] for p in passages] == ["Russia and U", "Ukraine uses", "Other news."]
-    assert [p.context_from for p in passages] == [None, 1, None]
+    assert [p.text for p in passages] == [S300 + ".", "Other news."]  # one passage: its exact span
+    assert [(p.number, p.start, p.end) for p in passages] == [(1, 0, len(S300) + 1), (2, 0, 11)]
 
     # Not when a line break follows the best sentence, nor for a lower rank, nor when `continued` is 0.
     plain = sorted(_sentences("a.txt", S300, [0.9, 0.2]) + other, key=lambda s: -s.score)
     assert [p.text[:6] for p in to_passages(plain, 3)] == ["Russia", "Other ", "More o"]
     second = sorted(
-        [replace(s, line_after=False) for s in _sentences("a.txt", S300, [0.45, 0.2])] + other, key=lambda s: -s.score
+        [replace(s, space_after=" ") for s in _sentences("a.txt", S300, [0.45, 0.2])] + other, key=lambda s: -s.score
     )
     assert [p.text[:6] for p in to_passages(second, 3)] == ["Other ", "Russia", "More o"]
     assert [p.text[:6] for p in to_passages(scored, 3, continued=0)] == ["Russia", "Other ", "More o"]
     # Nor when the question asks for a number or a time that the best sentence holds already.
     counted = [
-        replace(s, line_after=False) for s in _sentences("a.txt", "Russia fired 69 missiles. Sirens rang", [0.9, 0.2])
+        replace(s, space_after=" ") for s in _sentences("a.txt", "Russia fired 69 missiles. Sirens rang", [0.9, 0.2])
     ]
     both = sorted(counted + other, key=lambda s: -s.score)
-    assert [p.text[:6] for p in to_passages(both, 3, question="How many missiles were fired?")][:2] == [
-        "Russia",
-        "Other ",
+    assert [p.text for p in to_passages(both, 3, question="How many missiles were fired?")][:2] == [
+        "Russia fired 69 missiles.",
+        "Other news.",
     ]
-    assert [p.text[:6] for p in to_passages(both, 3, question="Who fired the missiles?")][:2] == ["Russia", "Sirens"]
+    assert [p.text for p in to_passages(both, 3, question="Who fired the missiles?")][:1] == [
+        "Russia fired 69 missiles. Sirens rang."
+    ]
+
+
+def test_a_sentence_shown_with_its_follower_keeps_the_passage_naming_its_person():
+    from dataclasses import replace
+
+    text = ROZON + ". He won an award for it"
+    scored = _sentences("a.txt", text, [0.2, 0.3, 0.9, 0.1])
+    scored = [replace(s, space_after=" ") if s.text.startswith("He was") else s for s in scored]
+    passages = to_passages(scored, 3)
+    assert [p.text[:12] for p in passages] == ["Tim Rozon (M", "He was a cas"]
+    assert passages[1].text.endswith("He won an award for it.")
+    assert [p.context_from for p in passages] == [None, 1]
 
 
 def test_the_selector_knows_which_sentences_a_line_break_follows():
@@ -288,10 +302,10 @@ def test_the_selector_knows_which_sentences_a_line_break_follows():
     from tests.fakes import HashEmbedder
 
     text = (
-        "The missile fell in a field on Thursday. Nobody was hurt by it, the ministry said.\n"
+        "The missile fell in a field on Thursday.  Nobody was hurt by it, the ministry said.\n"
         "A new paragraph starts here, with a second fact."
     )
     hits = [Hit(Chunk(content_hash("a.txt", text), "a.txt", 0, len(text), text, "h"), 1.0)]
-    line_after = {s.text[:10]: s.line_after for s in SentenceSelector(HashEmbedder()).score("missile", hits)}
+    space = {s.text[:10]: s.space_after for s in SentenceSelector(HashEmbedder()).score("missile", hits)}
     # The last sentence of a chunk: what follows it was not seen, so it counts as a line's end.
-    assert line_after == {"The missil": False, "Nobody was": True, "A new para": True}
+    assert space == {"The missil": "  ", "Nobody was": None, "A new para": None}
