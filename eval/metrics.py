@@ -43,11 +43,18 @@ def _squash(text: str) -> str:
     return " ".join(text.replace("’", "'").replace("“", '"').replace("”", '"').split()).lower()
 
 
+# Quote marks and punctuation at a quote's or a passage's edges: a sentence's span ends at its full
+# stop, before a closing quote mark ('... will be met with "retaliation using all forces and means.'),
+# which the gold quote may include.
+_EDGES = " \"'.,;:!?"
+
+
 def holds_evidence(text: str, evidence: Sequence[str]) -> bool:
-    """The passage contains a gold evidence quote, or the quote contains the (sentence-sized) passage."""
-    t = _squash(text)
+    """The passage contains a gold evidence quote, or the quote contains the (sentence-sized) passage;
+    both without quote marks and punctuation at their edges."""
+    t = _squash(text).strip(_EDGES)
     for e in evidence:
-        q = _squash(e)
+        q = _squash(e).strip(_EDGES)
         if q and (q in t or (len(t) >= 30 and t in q)):
             return True
     return False
