@@ -29,8 +29,7 @@ class Passage:
     score: float
     title: str = ""
     date: str = ""
-    # The passage this one is read after: the one naming the person its pronoun subject refers to, or
-    # the sentence it continues.
+    # The passage this one is read after: the one naming the person its pronoun subject refers to.
     context_from: int | None = None
 
 
