@@ -36,8 +36,9 @@ class ScoredSentence:
     score: float
     title: str
     date: str
-    # The white space after it when the next sentence of its source follows on the same line; None when
-    # a line break follows it, or what follows it was not seen.
+    # The text between it and the next sentence of its source when that follows on the same line: white
+    # space, after a closing quote mark the sentence split leaves out ('... means." '); None when a line
+    # break follows it, or what follows it was not seen.
     space_after: str | None = None
 
 
@@ -244,7 +245,7 @@ def _in_order(source: str, sentences: Sequence[ScoredSentence]) -> list[ScoredSe
 
 
 def _adjacent(first: ScoredSentence, second: ScoredSentence) -> bool:
-    """Only white space lies between the two (sentence spans are trimmed of it)."""
+    """Only what the sentence split leaves out lies between the two: white space, a closing quote mark."""
     return first.end <= second.start <= first.end + 3
 
 
