@@ -18,7 +18,7 @@ from itertools import pairwise
 import numpy as np
 
 from index.embed import Embedder
-from rag.answer_type import asked_kind, holds_kind
+from rag.answer_type import Kind, asked_kind, holds_kind
 from rag.text import PERSON_PRONOUNS_AND_POSSESSIVES, sentence_spans, terms, terms_match
 from rag.types import Hit, Passage
 
@@ -93,7 +93,7 @@ class SentenceSelector:
             lex = lexical_coverage(qterms, terms(text, parts=False), idf)
             near = max((p for s, e, p in prior.get(source, []) if s <= a < e), default=0.0)
             score = self.dense_weight * float(d) + lex_weight * lex + self.chunk_weight * near
-            if kind in ("number", "time") and holds_kind(kind, text):
+            if _holds_asked(kind, text):
                 score += self.kind_weight
             space = space_after.get((source, b))
             scored.append(ScoredSentence(source, a, b, text, float(d), lex, score, title, date, space))
@@ -189,8 +189,7 @@ def to_passages(
         at = place(s)
         if before is not None and before < at:
             context.setdefault(at, before)
-        complete = kind in ("number", "time") and holds_kind(kind, s.text)
-        follower = _follower(s, sentences) if rank < continued and not complete else None
+        follower = _follower(s, sentences) if rank < continued and not _holds_asked(kind, s.text) else None
         if follower is not None:
             follows.setdefault(place(follower), at)
     out: list[Passage] = []
@@ -228,6 +227,11 @@ def _antecedent(s: ScoredSentence, sentences: Sequence[ScoredSentence], reach: i
             return before
         i -= 1
     return None
+
+
+def _holds_asked(kind: Kind | None, text: str) -> bool:
+    """The text holds the number or time a question asks for (names are not judged here)."""
+    return kind in ("number", "time") and holds_kind(kind, text)
 
 
 def _follower(s: ScoredSentence, sentences: Sequence[ScoredSentence]) -> ScoredSentence | None:
