@@ -36,9 +36,8 @@ class ScoredSentence:
     score: float
     title: str
     date: str
-    # The text between it and the next sentence of its source when that follows on the same line: white
-    # space, after a closing quote mark the sentence split leaves out ('... means." '); None when a line
-    # break follows it, or what follows it was not seen.
+    # The white space between it and the next sentence of its source when that follows on the same line;
+    # None when a line break follows it, or what follows it was not seen.
     space_after: str | None = None
 
 
@@ -241,7 +240,7 @@ def _follower(s: ScoredSentence, sentences: Sequence[ScoredSentence]) -> ScoredS
         return None
     same = _in_order(s.source, sentences)
     i = same.index(s)
-    return same[i + 1] if i + 1 < len(same) and _adjacent(s, same[i + 1]) else None
+    return same[i + 1] if i + 1 < len(same) and same[i + 1].start == s.end + len(s.space_after) else None
 
 
 def _in_order(source: str, sentences: Sequence[ScoredSentence]) -> list[ScoredSentence]:
@@ -249,7 +248,7 @@ def _in_order(source: str, sentences: Sequence[ScoredSentence]) -> list[ScoredSe
 
 
 def _adjacent(first: ScoredSentence, second: ScoredSentence) -> bool:
-    """Only what the sentence split leaves out lies between the two: white space, a closing quote mark."""
+    """Only white space lies between the two (at most three characters of it)."""
     return first.end <= second.start <= first.end + 3
 
 

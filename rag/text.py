@@ -72,14 +72,17 @@ def terms_match(a: str, b: str) -> bool:
     return len(short) >= 4 and long_.startswith(short)
 
 
-_SENT_END = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
+# A sentence end: after . ! ? and any closing quote marks or brackets, which stay in the sentence
+# (group 1), white space before a capital or digit; or a line break.
+_SENT_END = re.compile(r"(?<=[.!?…])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Col|Lt|Sgt|Capt|Rep|Sen|Gov|Jr|Sr|Inc|Ltd|Co|vs|etc|No|U\.S|a\.m|p\.m|e\.g|i\.e)\.|\b[A-Z]\.)$"
 )
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentence spans inside text[start:end], trimmed of surrounding white space."""
+    """Sentence spans inside text[start:end], trimmed of surrounding white space; a closing quote mark
+    after the full stop belongs to its sentence ('... "all forces and means."')."""
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     cursor = start
@@ -87,7 +90,7 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         head = text[cursor : match.start()]
         if _ABBREV.search(head) and "\n" not in match.group(0):
             continue  # "10 a.m. local time", "Mr. Smith": not a sentence end
-        _push(text, cursor, match.start(), spans)
+        _push(text, cursor, match.start() + len(match.group(1) or ""), spans)
         cursor = match.end()
     _push(text, cursor, end, spans)
     return spans

@@ -309,3 +309,30 @@ def test_the_selector_knows_which_sentences_a_line_break_follows():
     space = {s.text[:10]: s.space_after for s in SentenceSelector(HashEmbedder()).score("missile", hits)}
     # The last sentence of a chunk: what follows it was not seen, so it counts as a line's end.
     assert space == {"The missil": "  ", "Nobody was": None, "A new para": None}
+
+
+def test_a_closing_quote_mark_stays_in_its_sentence():
+    from rag.text import sentence_spans
+
+    text = 'It will be met with "retaliation using all forces and means." The ministry (in Minsk.) said so.'
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        'It will be met with "retaliation using all forces and means."',
+        "The ministry (in Minsk.) said so.",
+    ]
+    # A closing mark before a line break, and an abbreviation, as before.
+    text = 'He said "no."\nMr. Smith left at 10 a.m. Monday.'
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        'He said "no."',
+        "Mr. Smith left at 10 a.m. Monday.",
+    ]
+
+
+def test_the_follower_is_the_sentence_exactly_after_the_white_space_between_them():
+    from dataclasses import replace
+
+    from rag.rerank import _follower
+
+    first, second = _sentences("a.txt", S300, [0.9, 0.2])
+    assert _follower(replace(first, space_after=" "), [replace(first, space_after=" "), second]) == second
+    wider = replace(first, space_after="  ")  # two spaces recorded: the scored sentence does not start there
+    assert _follower(wider, [wider, second]) is None
