@@ -73,7 +73,7 @@ def terms_match(a: str, b: str) -> bool:
 
 
 # A sentence end: after . ! ? and any closing quote marks or brackets, which stay in the sentence
-# (group 1), white space before a capital or digit; or a line break.
+# (group 1), then white space before a capital, a digit or an opening quote mark; or a line break.
 _SENT_END = re.compile(r"(?<=[.!?…])([\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9])|\n\s*\n|\n(?=\S)")
 _ABBREV = re.compile(
     r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Gen|Col|Lt|Sgt|Capt|Rep|Sen|Gov|Jr|Sr|Inc|Ltd|Co|vs|etc|No|U\.S|a\.m|p\.m|e\.g|i\.e)\.|\b[A-Z]\.)$"

@@ -73,8 +73,8 @@ def test_retrieval_and_citation_scores():
     scores = score_citations([hit, miss], item)
     assert scores == {"citation_precision": 0.5, "citation_recall": 1.0}
     assert holds_evidence("Belarus summoned the ambassador", ["Yesterday Belarus summoned the ambassador over it"])
-    # Quote marks and punctuation at the edges of quote and passage are left out of the match: a passage
-    # of two sentences may end inside the quotation the gold quote closes.
+    # Quote marks and punctuation at the edges of quote and passage are left out of the match: a gold
+    # quote may hold a closing quote mark or a full stop that its passage does not, or the reverse.
     quote = ['It will be met with "retaliation using all forces and means."']
     passage = 'The document names Russia as an ally. It will be met with "retaliation using all forces and means.'
     assert holds_evidence(passage, quote)

@@ -314,10 +314,11 @@ def test_the_selector_knows_which_sentences_a_line_break_follows():
 def test_a_closing_quote_mark_stays_in_its_sentence():
     from rag.text import sentence_spans
 
-    text = 'It will be met with "retaliation using all forces and means." The ministry (in Minsk.) said so.'
+    text = 'It will be met with "retaliation using all forces and means." It was confirmed (in Minsk.) Then it ended.'
     assert [text[a:b] for a, b in sentence_spans(text)] == [
         'It will be met with "retaliation using all forces and means."',
-        "The ministry (in Minsk.) said so.",
+        "It was confirmed (in Minsk.)",
+        "Then it ended.",
     ]
     # A closing mark before a line break, and an abbreviation, as before.
     text = 'He said "no."\nMr. Smith left at 10 a.m. Monday.'
