@@ -199,9 +199,9 @@ def to_passages(
             break
         used += len(s.text)
         j = follows.get(i)
-        space = chosen[j].space_after if j is not None else None
-        if j is not None and space is not None and number.get(j) == len(out) and out[-1].end + len(space) == s.start:
-            out[-1] = replace(out[-1], end=s.end, text=f"{out[-1].text}{space}{s.text}")
+        if j is not None and number.get(j) == len(out):  # the last passage ends with the sentence it continues
+            # _follower found it exactly after that sentence's recorded white space.
+            out[-1] = replace(out[-1], end=s.end, text=f"{out[-1].text}{chosen[j].space_after}{s.text}")
             number[i] = len(out)
             continue
         number[i] = len(out) + 1
