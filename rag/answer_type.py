@@ -81,6 +81,15 @@ def holds_unit(forms: tuple[str, ...], text: str) -> bool:
     return False
 
 
+_YES_NO = re.compile(r"^\s*(is|was|are|were|did|do|does|has|have|had|can|could|will|would|should|may|might)\b", re.I)
+
+
+def is_yes_no(question: str) -> bool:
+    """The question opens with an auxiliary verb ("Was the missile ...?", "Did Belarus ...?"): it asks
+    whether something is so."""
+    return bool(_YES_NO.match(question))
+
+
 def asked_kind(question: str) -> Kind | None:
     """ "Who ..." / "what is the name ..." asks for a name, "how many / far / long ..." for a number,
     "when / what time / which day ..." for a time; other questions for no particular kind."""

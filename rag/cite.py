@@ -14,9 +14,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit
+from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit, is_yes_no
 from rag.polarity import contradicts
-from rag.text import MARKER, PERSON_PRONOUNS, YEAR, normalize, sentence_spans, terms, terms_match
+from rag.text import MARKER, PERSON_PRONOUNS, WORD, YEAR, normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -73,7 +73,6 @@ _NUMBER_WORDS = {
     )
 }
 _DISCOURSE = frozenset({"yes", "no", "not", "none", "nobody"})
-_YES_NO = re.compile(r"^\s*(is|was|are|were|did|do|does|has|have|had|can|could|will|would|should|may|might)\b", re.I)
 
 
 def _numbers(text: str) -> set[str]:
@@ -116,14 +115,31 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
     ]
     new = [t for t in cterms if not _has(t, given)]
     if not new:
-        # Restating a yes/no question is an answer ("Yes, the missile was Ukrainian"); restating
-        # "Who was the spokesperson?" is not.
-        if question and not _YES_NO.match(question):
+        # Restating "Who was the spokesperson?" is no answer. Restating a yes/no question is one ("Yes,
+        # the missile was Ukrainian"), but its words all come from the question, so finding them in a
+        # passage proves nothing ("Was the missile an Iskander?" - "Yes" against "The Polonaise and
+        # Iskander missile systems"): a passage sentence must say it in the same words, in order.
+        if question and not is_yes_no(question):
             return 0.0
-        new = cterms
-    if not new:
-        return 1.0
+        return 1.0 if cterms and _says_in_order(cterms, passage_text) else 0.0
     return sum(1 for t in new if _has(t, pterms)) / len(new)
+
+
+# Verbs that deny what the rest of their sentence says: "Russia denies having fired the missile".
+_DENIALS = frozenset("deny denies denied denying denial".split())
+
+
+def _says_in_order(claim_terms: list[str], passage_text: str) -> bool:
+    """A sentence of the passage holds the claim's terms in the claim's order (other words between
+    them allowed) and denies nothing."""
+    for a, b in sentence_spans(passage_text):
+        sentence = passage_text[a:b]
+        if _DENIALS & set(WORD.findall(normalize(sentence))):
+            continue
+        left = iter(terms(sentence, parts=False))
+        if all(any(terms_match(t, s) for s in left) for t in claim_terms):
+            return True
+    return False
 
 
 _ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")

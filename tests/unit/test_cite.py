@@ -95,8 +95,45 @@ def test_restating_a_wh_question_is_not_an_answer():
     q = "Who summoned Ukraine's ambassador?"
     assert support("Someone summoned Ukraine's ambassador.", P[0].text, q) == 0.0
     assert support("Belarusian authorities summoned Ukraine's ambassador.", P[0].text, q) == 1.0
-    # ...but restating a yes/no question is.
+    # ...but restating a yes/no question is, when a passage sentence says it.
     assert support("Yes, the missile was shot down.", P[1].text, "Was the missile shot down?") == 1.0
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "question"),
+    [
+        # The question's words in another order: the missile is not said to be an Iskander.
+        (
+            "Yes, the missile was an Iskander.",
+            "The Polonaise and Iskander missile systems have been positioned.",
+            "Was the missile an Iskander?",
+        ),
+        # The words in order, but the sentence denies them.
+        (
+            "Yes, Russia fired the missile.",
+            "Russia denies it fired the missile, while Warsaw blamed Kyiv.",
+            "Did Russia fire the missile?",
+        ),
+        # The words spread over two sentences.
+        (
+            "Yes, the ministry summoned the ambassador.",
+            "The ministry spoke. It summoned no one; the ambassador left.",
+            "Did the ministry summon the ambassador?",
+        ),
+        # A bare "Yes" states nothing a passage can prove.
+        ("Yes.", P[0].text, "Did Belarus summon Ukraine's ambassador?"),
+    ],
+)
+def test_restating_a_yes_no_question_needs_a_sentence_that_says_it(claim: str, passage: str, question: str):
+    assert support(claim, passage, question) == 0.0
+
+
+def test_a_yes_no_restatement_in_the_passage_words_is_supported():
+    q = "Did Belarus summon Ukraine's ambassador over the missile?"
+    assert support("Yes, Belarus summoned Ukraine's ambassador over the missile.", P[0].text, q) == 1.0
+    # Words between the claim's terms are allowed: "were recorded" after "no casualties".
+    q = "Were casualties recorded?"
+    assert support("No, no casualties were recorded.", "No casualties were recorded, officials said.", q) == 1.0
 
 
 def test_question_terms_need_not_be_in_the_passage():
