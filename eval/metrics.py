@@ -21,9 +21,21 @@ def normalize_answer(text: str) -> str:
     return " ".join(_ARTICLES.sub(" ", text).split())
 
 
+_POLAR = frozenset({"yes", "no"})
+
+
 def answer_match(answer: str, gold: Sequence[str]) -> bool:
-    norm = f" {normalize_answer(answer)} "
-    return any(f" {normalize_answer(g)} " in norm for g in gold if normalize_answer(g))
+    """Normalised containment of any acceptable answer. A yes/no question's gold holds "yes" or "no":
+    an answer that opens with yes or no is right only when that word is in the gold ("Yes, there
+    were no reports" does not match "no"), and a gold "yes"/"no" matches only an answer that opens
+    with it; an answer that opens otherwise ("Two people were killed") is matched on the other gold
+    strings."""
+    norm = normalize_answer(answer)
+    wanted = [normalize_answer(g) for g in gold]
+    first = norm.split(" ", 1)[0]
+    if first in _POLAR and _POLAR & set(wanted):
+        return first in wanted
+    return any(f" {g} " in f" {norm} " for g in wanted if g and g not in _POLAR)
 
 
 def token_f1(answer: str, gold: Sequence[str]) -> float:

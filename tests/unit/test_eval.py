@@ -64,6 +64,18 @@ def test_answer_match_is_normalised_containment():
     assert token_f1("Belarus did", ["Belarus"]) == pytest.approx(2 / 3)
 
 
+def test_a_yes_no_answer_is_judged_by_its_first_word():
+    assert answer_match("No, it was fired from Ukrainian territory [1].", ["no", "Ukrainian territory"])
+    assert not answer_match("Yes, it was fired from Ukrainian territory [1].", ["no", "Ukrainian territory"])
+    assert not answer_match("Yes, there were no reports of injuries [1].", ["no"])
+    assert answer_match("It was not fired from Russia [1].", ["no", "not"])
+    assert not answer_match("It was fired from Russia [1].", ["no"])
+    assert answer_match("Yes. Two people were killed [1].", ["yes", "two people"])
+    assert answer_match("Two people were killed [1].", ["yes", "two people"])
+    # Without "yes" or "no" in the gold, an opening "No" is plain text, as before.
+    assert answer_match("No casualties were recorded [1].", ["no casualties"])
+
+
 def test_retrieval_and_citation_scores():
     item = GoldItem("q", "?", (), ("Belarus",), ("a.txt",), ("Belarus summoned the ambassador",), True)
     hit = Span("a.txt", "Yesterday Belarus summoned the ambassador over it.")
