@@ -113,13 +113,16 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
     cterms = [
         t for t in dict.fromkeys(_NUMBER_WORDS.get(t, t) for t in terms(claim, parts=False)) if t not in _DISCOURSE
     ]
-    new = [t for t in cterms if not _has(t, given)]
+    yes_no = bool(question) and is_yes_no(question)
+    # A yes/no follow-up's words may come from the conversation too ("Was it fired from Russia?" after a
+    # question about the missile): "Yes, the missile was fired from Russia" adds nothing but them.
+    new = [t for t in cterms if not _has(t, said if yes_no else given)]
     if not new:
         # Restating "Who was the spokesperson?" is no answer. Restating a yes/no question is one ("Yes,
         # the missile was Ukrainian"), but its words all come from the question, so finding them in a
         # passage proves nothing ("Was the missile an Iskander?" - "Yes" against "The Polonaise and
         # Iskander missile systems"): a passage sentence must say it in the same words, in order.
-        if question and not is_yes_no(question):
+        if question and not yes_no:
             return 0.0
         return 1.0 if cterms and _says_in_order(cterms, passage_text) else 0.0
     return sum(1 for t in new if _has(t, pterms)) / len(new)

@@ -128,6 +128,17 @@ def test_restating_a_yes_no_question_needs_a_sentence_that_says_it(claim: str, p
     assert support(claim, passage, question) == 0.0
 
 
+def test_a_yes_no_follow_up_restated_with_the_conversation_words_needs_a_sentence_that_says_it():
+    # "missile" comes from the earlier turn: it is no new evidence that the passage holds the answer.
+    q, context = "Was it fired from Russia?", "Was it fired from Russia? (What missile did Belarus shoot down?)"
+    passage = "Belarus shot down a missile. Russia fired dozens of missiles at Ukraine that day."
+    assert support("Yes, the missile was fired from Russia.", passage, q, context) == 0.0
+    assert support("Yes, the missile was fired from Russia.", "The missile was fired from Russia.", q, context) == 1.0
+    # A wh-follow-up may still answer with a word of the conversation.
+    wh, wh_context = "What was it?", "What was it? (missile)"
+    assert support("The missile was an S-300.", "It was an S-300 missile.", wh, wh_context) > 0
+
+
 def test_a_yes_no_restatement_in_the_passage_words_is_supported():
     q = "Did Belarus summon Ukraine's ambassador over the missile?"
     assert support("Yes, Belarus summoned Ukraine's ambassador over the missile.", P[0].text, q) == 1.0
