@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import WORD, normalize, word_terms
+from rag.text import WORD, normalize, terms_match, word_terms
 
 _NEGATIONS = frozenset("no not never none nobody neither nor without cannot".split())
 _WINDOW = 3  # words before a term that a negation may stand in
@@ -43,3 +43,21 @@ def contradicts(claim: str, passage: str) -> bool:
     denied = (c_plain - c_neg) & (p_neg - p_plain)  # the claim affirms what the passage only denies
     affirmed = (c_neg - c_plain) & (p_plain - p_neg)  # the claim denies what the passage only affirms
     return bool(denied or affirmed)
+
+
+_OPENING = re.compile(r"^\W*(yes|no)\b", re.I)
+
+
+def denies_itself(question: str, answer: str) -> bool:
+    """A yes/no answer whose opening word says the opposite of its own sentence: "No, the flood closed
+    the bridge" to "Did the flood close the bridge?" (the sentence affirms every content term of the
+    question), or "Yes, the bridge was not closed" (it negates one of them)."""
+    opening = _OPENING.match(answer)
+    asked = {t for w in WORD.findall(normalize(question)) for t in word_terms(w, parts=False)}
+    if not opening or not asked:
+        return False
+    negated, plain = term_polarity(answer[opening.end() :])
+    denied, affirmed = negated - plain, plain - negated
+    if opening.group(1).lower() == "yes":
+        return any(terms_match(a, d) for a in asked for d in denied)
+    return all(any(terms_match(a, s) for s in affirmed) for a in asked)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.cite import support, verify
-from rag.polarity import contradicts, term_polarity
+from rag.polarity import contradicts, denies_itself, term_polarity
 from rag.types import Passage
 
 NO_CASUALTIES = "No casualties were recorded, but fragments of the missile were discovered 66 meters from a house."
@@ -50,3 +50,22 @@ def test_a_claim_contradicting_its_passage_is_not_supported():
     passages = [Passage(1, "a.txt", 0, len(NO_CASUALTIES), NO_CASUALTIES, 0.9)]
     assert not verify("Yes, casualties were recorded [1].", passages, question=q).citations
     assert verify("No casualties were recorded [1].", passages, question=q).citations
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "denies"),
+    [
+        # "No", then a sentence affirming all the question asks: the answer says both.
+        ("Did the flood close the main bridge?", "No, the flood closed the main bridge on Tuesday [1].", True),
+        # "No", then what is true instead: consistent.
+        ("Did the rescue teams come from Paris?", "No, the rescue teams came from Lyon [2].", False),
+        ("Were people killed in the flood?", "No, no one was killed [1].", False),
+        # "Yes", then a sentence negating what was asked.
+        ("Was the missile fired from Russia?", "Yes, the missile was not fired from Russia [1].", True),
+        ("Was the missile fired from Russia?", "Yes, the missile was fired from Russia [1].", False),
+        # Not a yes/no answer.
+        ("Did the flood close the bridge?", "The flood closed the bridge [1].", False),
+    ],
+)
+def test_a_yes_no_answer_must_not_deny_its_own_sentence(question: str, answer: str, denies: bool):
+    assert denies_itself(question, answer) is denies
