@@ -20,11 +20,12 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import prompts
-from rag.answer_type import asked_kind, asked_unit, names_the_thing, restates_news
+from rag.answer_type import asked_kind, asked_unit, is_yes_no, names_the_thing, restates_news
 from rag.cite import added_names, answers_question_type, verify
 from rag.extract import NOT_FOUND, parse_reply
 from rag.generate import Extractor, Generator, Message
 from rag.guard import clean_question, is_instruction_attack
+from rag.polarity import denies_itself
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
@@ -248,6 +249,9 @@ class Pipeline:
             return _Refused(why, first, raw)
         if not answers_question_type(question, checked.text, context=query):
             why = "the answer does not state what the question asks for (a name, number or time, in the unit asked)"
+            return _Refused(why, first, raw)
+        if is_yes_no(question) and denies_itself(question, checked.text):
+            why = "the answer's yes or no says the opposite of its own sentence"
             return _Refused(why, first, raw)
         cited = _cited(used, checked.citations)
         refuted = _role_refuted(question, checked.text, query, cited)

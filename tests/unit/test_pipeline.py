@@ -374,3 +374,14 @@ def test_a_pronoun_sentence_is_shown_read_and_cited_with_the_sentence_naming_its
     assert [c.text[:9] for c in answer.citations] == ["Tim Rozon", "He was a "]
     assert answer.text == "Tim Rozon voiced Woodhouse in Archer [1][2]."
     assert all(any("Tim Rozon" in line for line in passages_in(p[-1])) for p in gen.prompts)
+
+
+def test_a_yes_no_answer_saying_the_opposite_of_its_own_sentence_is_refused(settings: Settings, corpus: Path):
+    quote = cite_passage_with("summoned")
+    pipeline, _ = make(settings, corpus, lambda messages: "No, " + quote(messages))
+    answer = pipeline.ask("Did Belarus summon the ambassador?")
+    assert answer.refused and "opposite of its own sentence" in answer.reason, answer.reason
+    # The same passage with "Yes" is an answer.
+    pipeline, _ = make(settings, corpus, lambda messages: "Yes, " + quote(messages))
+    assert not pipeline.ask("Did Belarus summon the ambassador?").refused
+
