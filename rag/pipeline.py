@@ -406,7 +406,7 @@ def _role_refuted(question: str, answer: str, context: str, cited: Sequence[Pass
     "" otherwise."""
     role = asked_role(question)
     names = sorted(added_names(answer, question, context)) if role else []
-    if role is None or not names or not cited:
+    if role is None or not role.refutes or not names or not cited:
         return ""
     others = []
     for p in cited:

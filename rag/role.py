@@ -8,7 +8,10 @@ shares a sentence with the role ("Glaz ... confirmed that the Ukrainian ambassad
 summoned") is not proven to hold it.
 
 Only questions that name a role with a determiner or a possessive are judged: "Who was the ...",
-"Who is Belarus's ...", "What was the name of the ...". Others (who did, who said) have no role.
+"Who is Belarus's ...", "What was the name of the ...". Others (who did, who said) have no role,
+except "Who spoke for the X?", which asks for X's spokesperson (spokesman, spokeswoman): a passage
+naming one proves the answer, but a name given another role is not refuted by it (a president
+speaks for his country too).
 A year the question names must be in the passage or its date: who held a role in 2022 does not say
 who held it in 2010.
 """
@@ -24,6 +27,11 @@ from rag.text import YEAR, sentence_spans, terms, terms_match
 _ROLE_QUESTION = re.compile(
     r"^\s*who(?:'s|’s|\s+(?:is|was|are|were))\s+(?P<a>.+)$|\bname\s+of\s+(?P<b>.+)$", re.I | re.S
 )
+_SPOKE_FOR = re.compile(
+    r"^\s*who\s+(?:spoke|speaks|speak|has\s+spoken|had\s+spoken|was\s+speaking|is\s+speaking)\s+for\s+(?P<x>.+)$",
+    re.I | re.S,
+)
+_SPOKES = "spokes"  # the head of "spokesperson", "spokesman", "spokeswoman" as terms_match reads it
 _DETERMINER = re.compile(r"^(?:the|a|an)\s+", re.I)
 _POSSESSIVE = re.compile(r"^\S+(?:'s|’s|s'|s’)\s+", re.I)
 # Words that end a role phrase: prepositions, relative words, conjunctions.
@@ -42,14 +50,17 @@ class Role:
     head: str  # stemmed head noun: "spokesperson"
     words: tuple[str, ...]  # the role phrase's other stemmed terms: ("belarusian", "foreign", "ministri")
     years: tuple[str, ...] = ()  # years the question names: "Who was the mayor in 2010?"
+    refutes: bool = True  # whether a name given another role in apposition is proven not to hold it
 
 
 def asked_role(question: str) -> Role | None:
-    """The role a "who is the X" / "name of the X" question asks about, or None."""
-    m = _ROLE_QUESTION.search(question.strip().rstrip("?").strip())
+    """The role a "who is the X" / "name of the X" / "who spoke for the X" question asks about, or None."""
+    asked = question.strip().rstrip("?").strip()
+    spoke_for = _SPOKE_FOR.match(asked)
+    m = spoke_for or _ROLE_QUESTION.search(asked)
     if not m:
         return None
-    rest = (m.group("a") or m.group("b") or "").strip()
+    rest = (m.group("x") if spoke_for else m.group("a") or m.group("b") or "").strip()
     possessive = _POSSESSIVE.match(rest)
     determiner = _DETERMINER.match(rest) or possessive
     if not determiner:
@@ -75,9 +86,12 @@ def asked_role(question: str) -> Role | None:
     if head:
         phrase.append(head)
     stems = [t for w in phrase for t in terms(w, parts=False)]
+    years = tuple(sorted(set(YEAR.findall(question))))
+    if spoke_for:
+        return Role(_SPOKES, tuple(stems), years, refutes=False) if stems else None
     if not stems:
         return None
-    return Role(stems[-1], tuple(stems[:-1]), tuple(sorted(set(YEAR.findall(question)))))
+    return Role(stems[-1], tuple(stems[:-1]), years)
 
 
 def holds_role(role: Role, names: Sequence[str], passage: str, date: str = "") -> bool:

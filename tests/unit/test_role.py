@@ -46,13 +46,25 @@ def test_the_role_a_question_names(question: str, head: str, words: list[str]):
     [
         "Who summoned the ambassador?",
         "Who was told about the missile?",
-        "Who spoke for the ministry?",
+        "Who spoke for them?",
         "What's that person's name?",
         "What did the spokesman say?",
     ],
 )
 def test_questions_that_name_no_role(question: str):
     assert asked_role(question) is None
+
+
+def test_who_spoke_for_the_x_asks_for_its_spokesperson_and_refutes_no_other_role():
+    role = asked_role("Who spoke for the Belarusian foreign ministry about the missile?")
+    assert role is not None and not role.refutes
+    assert role.words == tuple(stems("Belarusian", "foreign", "ministry"))
+    assert holds_role(role, stems("Anatoly", "Glaz"), GLAZ)
+    city = asked_role("Who spoke for the city?")
+    keller = "Maria Keller, the city's spokeswoman, spoke."
+    assert city is not None and holds_role(city, stems("Maria", "Keller"), keller)
+    military = asked_role("Who spoke for the Ukrainian military?")
+    assert military is not None and not holds_role(military, stems("Anatoly", "Glaz"), GLAZ)
 
 
 def test_a_year_the_question_names_must_be_in_the_passage_or_its_date():
