@@ -247,7 +247,7 @@ class Pipeline:
             if checked.dropped:
                 why += f" (unsupported: {' | '.join(checked.dropped)[:300]})"
             return _Refused(why, first, raw)
-        if not answers_question_type(question, checked.text, context=query):
+        if not answers_question_type(question, checked.text, context=self._conversation(question, query, history)):
             why = "the answer does not state what the question asks for (a name, number or time, in the unit asked)"
             return _Refused(why, first, raw)
         if is_yes_no(question) and denies_itself(question, checked.text):
@@ -338,6 +338,16 @@ class Pipeline:
             if not whole and not _could_be_not_found(text):
                 return text
         return None if text.strip().startswith(NOT_FOUND) else text
+
+    def _conversation(self, question: str, query: str, history: Sequence[Turn]) -> str:
+        """What the user has been told: the search query, and for a question that leans on the
+        conversation (its query was rewritten), the earlier turns the generator sees. A name given
+        there does not answer "What's that person's name?" (the small reader names the person of an
+        earlier turn, not the one "that person" points at)."""
+        if query == question or not self.options.history_turns:
+            return query
+        turns = history[-self.options.history_turns :]
+        return " ".join([query, *(f"{t.question} {without_markers(t.answer)}" for t in turns)])
 
     def build_messages(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn], hint: str = "", copy: bool = False

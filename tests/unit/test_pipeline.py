@@ -385,3 +385,14 @@ def test_a_yes_no_answer_saying_the_opposite_of_its_own_sentence_is_refused(sett
     pipeline, _ = make(settings, corpus, lambda messages: "Yes, " + quote(messages))
     assert not pipeline.ask("Did Belarus summon the ambassador?").refused
 
+
+def test_a_name_an_earlier_turn_gave_does_not_answer_whats_that_persons_name(settings: Settings, corpus: Path):
+    pipeline, _ = make(settings, corpus, cite_passage_with("Glaz"))
+    summoned = Turn("Whom did his ministry summon?", "The ministry summoned Ukraine's ambassador [1].")
+    first = pipeline.ask("Who spoke for the Belarusian foreign ministry?")
+    assert "Glaz" in first.text
+    spokesman = Turn("Who spoke for the Belarusian foreign ministry?", first.text)
+    answer = pipeline.ask("What's that person's name?", [spokesman, summoned])
+    assert answer.refused and "does not state what the question asks for" in answer.reason, answer.reason
+    # Not told before, the name is an answer (whether the right one is for the generator and the checks).
+    assert not pipeline.ask("What's that person's name?", [summoned]).refused
