@@ -352,9 +352,9 @@ class Pipeline:
     def build_messages(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn], hint: str = "", copy: bool = False
     ) -> list[Message]:
-        """The system prompt, then the conversation, passages and question; with `copy`, the user message
-        opens with the instructions to copy the answer (`prompts/copy.txt`), so the system prompt stays
-        in the generator's cache."""
+        """The system prompt, then the conversation, passages and question; with `copy`, the instructions
+        to copy the answer (`prompts/copy.txt`) follow the question, so the generator's cache still holds
+        all that came before them from the answering prompt and only the instructions are new."""
         turns = history[-self.options.history_turns :] if self.options.history_turns else []
         history_text = ""
         if turns:
@@ -364,7 +364,7 @@ class Pipeline:
         asked = f"{question} {hint}" if hint else question
         user = prompts.render("answer", history=history_text, passages=listing, question=asked)
         if copy:
-            user = f"{prompts.render('copy')}\n\n{user}"
+            user = f"{user}\n\n{prompts.render('copy')}"
         return [Message("system", prompts.render("system")), Message("user", user)]
 
 
