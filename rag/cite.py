@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit, is_yes_no
-from rag.polarity import contradicts
-from rag.text import MARKER, PERSON_PRONOUNS, WORD, YEAR, normalize, sentence_spans, terms, terms_match
+from rag.polarity import contradicts, has_denial
+from rag.text import MARKER, PERSON_PRONOUNS, YEAR, normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -128,16 +128,12 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
     return sum(1 for t in new if _has(t, pterms)) / len(new)
 
 
-# Verbs that deny what the rest of their sentence says: "Russia denies having fired the missile".
-_DENIALS = frozenset("deny denies denied denying denial".split())
-
-
 def _says_in_order(claim_terms: list[str], passage_text: str) -> bool:
     """A sentence of the passage holds the claim's terms in the claim's order (other words between
     them allowed) and denies nothing."""
     for a, b in sentence_spans(passage_text):
         sentence = passage_text[a:b]
-        if _DENIALS & set(WORD.findall(normalize(sentence))):
+        if has_denial(sentence):
             continue
         left = iter(terms(sentence, parts=False))
         if all(any(terms_match(t, s) for s in left) for t in claim_terms):

@@ -15,6 +15,8 @@ import re
 from rag.text import WORD, normalize, terms_match, word_terms
 
 _NEGATIONS = frozenset("no not never none nobody neither nor without cannot".split())
+# Verbs that deny what the rest of their sentence says: "Russia denies having fired the missile".
+_DENIALS = frozenset("deny denies denied denying denial".split())
 _WINDOW = 3  # words before a term that a negation may stand in
 _CLAUSE = re.compile(r"[,;:()\"“”]|\s[-–—]\s|\b(?:but|while|whereas|although|though|and)\b")
 # "not only", "no longer", "no doubt": negation words that do not deny what follows.
@@ -43,6 +45,11 @@ def contradicts(claim: str, passage: str) -> bool:
     denied = (c_plain - c_neg) & (p_neg - p_plain)  # the claim affirms what the passage only denies
     affirmed = (c_neg - c_plain) & (p_plain - p_neg)  # the claim denies what the passage only affirms
     return bool(denied or affirmed)
+
+
+def has_denial(sentence: str) -> bool:
+    """The sentence holds a verb of denial: what it says may be what someone denies."""
+    return bool(_DENIALS & set(WORD.findall(normalize(sentence))))
 
 
 _OPENING = re.compile(r"^\W*(yes|no)\b", re.I)

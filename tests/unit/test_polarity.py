@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.cite import support, verify
-from rag.polarity import contradicts, denies_itself, term_polarity
+from rag.polarity import contradicts, denies_itself, has_denial, term_polarity
 from rag.types import Passage
 
 NO_CASUALTIES = "No casualties were recorded, but fragments of the missile were discovered 66 meters from a house."
@@ -69,3 +69,9 @@ def test_a_claim_contradicting_its_passage_is_not_supported():
 )
 def test_a_yes_no_answer_must_not_deny_its_own_sentence(question: str, answer: str, denies: bool):
     assert denies_itself(question, answer) is denies
+
+
+def test_a_verb_of_denial_marks_a_sentence_that_may_deny_what_it_says():
+    assert has_denial("Russia denies having fired the missile.")
+    assert has_denial("Minsk denied it.")
+    assert not has_denial("Russia fired the missile.")
