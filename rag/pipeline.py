@@ -344,10 +344,13 @@ class Pipeline:
         conversation (its query was rewritten), the earlier turns the generator sees. A name given
         there does not answer "What's that person's name?" (the small reader names the person of an
         earlier turn, not the one "that person" points at)."""
-        if query == question or not self.options.history_turns:
+        if query == question:
             return query
-        turns = history[-self.options.history_turns :]
-        return " ".join([query, *(f"{t.question} {without_markers(t.answer)}" for t in turns)])
+        return " ".join([query, *(f"{t.question} {without_markers(t.answer)}" for t in self._shown(history))])
+
+    def _shown(self, history: Sequence[Turn]) -> Sequence[Turn]:
+        """The earlier turns the generator is shown: the last `history_turns`."""
+        return history[-self.options.history_turns :] if self.options.history_turns else []
 
     def build_messages(
         self, question: str, passages: Sequence[Passage], history: Sequence[Turn], hint: str = "", copy: bool = False
@@ -355,7 +358,7 @@ class Pipeline:
         """The system prompt, then the conversation, passages and question; with `copy`, the instructions
         to copy the answer (`prompts/copy.txt`) follow the question, so the generator's cache still holds
         all that came before them from the answering prompt and only the instructions are new."""
-        turns = history[-self.options.history_turns :] if self.options.history_turns else []
+        turns = self._shown(history)
         history_text = ""
         if turns:
             lines = "\n".join(f"Q: {t.question}\nA: {without_markers(t.answer)}" for t in turns)

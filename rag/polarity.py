@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from rag.text import WORD, normalize, terms_match, word_terms
+from rag.text import WORD, normalize, terms, terms_match, word_terms
 
 _NEGATIONS = frozenset("no not never none nobody neither nor without cannot".split())
 # Verbs that deny what the rest of their sentence says: "Russia denies having fired the missile".
@@ -60,7 +60,7 @@ def denies_itself(question: str, answer: str) -> bool:
     the bridge" to "Did the flood close the bridge?" (the sentence affirms every content term of the
     question), or "Yes, the bridge was not closed" (it negates one of them)."""
     opening = _OPENING.match(answer)
-    asked = {t for w in WORD.findall(normalize(question)) for t in word_terms(w, parts=False)}
+    asked = set(terms(question, parts=False))
     if not opening or not asked:
         return False
     negated, plain = term_polarity(answer[opening.end() :])
