@@ -72,6 +72,22 @@ class SpanConstraint:
         return found
 
 
+_CLAUSE_END = re.compile(r"(?:[,;:]|(?<=\w\w)[.!?])(?=\s)")  # not the dots of "U.S." or "a.m."
+
+
+def cut_at_clause(reply: str) -> str:
+    """A copy that ran out of tokens, back to the end of its last whole clause: "[1] Belarus has
+    protested to Ukraine's ambassador after saying ... in a field, during one of Russia's heaviest
+    aerial onslaughts since the" → "[1] Belarus has protested ... in a field". Unchanged when it has no
+    clause end after its first word."""
+    m = _REPLY.match(reply)
+    if not m:
+        return reply
+    body = m.group(2)
+    ends = [e.start() for e in _CLAUSE_END.finditer(body) if " " in body[: e.start()].strip()]
+    return f"[{m.group(1)}] {body[: ends[-1]]}" if ends else reply
+
+
 def _word_byte(b: int) -> bool:
     return b >= 0x80 or chr(b).isalnum()
 

@@ -94,7 +94,7 @@ class LlamaCppGenerator(LlamaIndexGenerator):
         import numpy as np
         from llama_cpp import LogitsProcessorList
 
-        from rag.extract import SpanConstraint
+        from rag.extract import SpanConstraint, cut_at_clause
 
         model = self._llm._model
         with self._lock:
@@ -120,7 +120,10 @@ class LlamaCppGenerator(LlamaIndexGenerator):
                     repeat_penalty=1.0,
                     logits_processor=LogitsProcessorList([mask]),
                 )
-                return str(out["choices"][0]["text"])
+                choice = out["choices"][0]
+                text = str(choice["text"])
+                # A copy cut off by the token limit ends mid-clause ("... since the"): keep its whole clauses.
+                return cut_at_clause(text) if choice.get("finish_reason") == "length" else text
             except Exception as exc:  # runtime errors of llama.cpp
                 raise GeneratorError(f"The embedded model failed: {str(exc).splitlines()[0][:200]}") from exc
             finally:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.extract import Copied, SpanConstraint, parse_reply, shown
+from rag.extract import Copied, SpanConstraint, cut_at_clause, parse_reply, shown
 from rag.types import Passage
 
 PASSAGES = ["The flood closed the main bridge.", "Rescue teams from Lyon\nevacuated 40 families."]
@@ -57,3 +57,20 @@ def test_the_copy_is_read_back_as_the_passage_writes_it():
 @pytest.mark.parametrize("reply", ["NOT FOUND", "[2] ", "[3] Lyon", "[1] Lyon", "Lyon"])
 def test_no_copy_is_read_from_a_refusal_an_empty_copy_or_words_the_passage_lacks(reply: str):
     assert parse_reply(reply, passages()) is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "kept"),
+    [
+        (
+            "[1] Belarus protested to the ambassador after the missile fell in a field, during one of the",
+            "[1] Belarus protested to the ambassador after the missile fell in a field",
+        ),
+        ("[2] Yes, officials said that the", "[2] Yes, officials said that the"),  # no clause end after a word
+        ("[2] The troops left. Officials said that the", "[2] The troops left"),
+        ("[3] It landed at 10 a.m. near the U.S. base in", "[3] It landed at 10 a.m. near the U.S. base in"),
+        ("NOT FOUND", "NOT FOUND"),
+    ],
+)
+def test_a_copy_cut_off_by_the_token_limit_keeps_its_whole_clauses(reply: str, kept: str):
+    assert cut_at_clause(reply) == kept
