@@ -261,15 +261,21 @@ class Pipeline:
         role = _role_given(question, checked.text, query, cited) if recheck else []
         if recheck and not role:
             # An answer the model does not give again from the passages it cites is not proven by them.
-            # A copy must be given again, not only not refused (the copying reader answers more readily),
-            # unless it has the shape a "what X" question asks for: "80th anniversary" for "What anniversary
-            # ...?" (over one passage the small model often restates such a question instead).
+            # A copy must be given again, not only not refused (the copying reader answers more readily):
+            # the reading again says all the copy adds to the question, or, for a copy longer than its
+            # answer (a whole clause for "Which diplomat ...?"), the copy holds all the reading again adds
+            # ("Ukraine's ambassador was called in"). No need when the copy has the shape a "what X"
+            # question asks for: "80th anniversary" for "What anniversary ...?" (over one passage the
+            # small model often restates such a question instead).
             again = self._read_again(self.build_messages(question, cited, history, hint), whole=copied)
             if again is None:
                 why = "asked again with only the passages it cites, the generator found no answer in them"
                 return _Refused(why, first, raw)
+            asked = f"{question} {query}"
             if copied and not (
-                restates_news(again, checked.text, f"{question} {query}") or names_the_thing(question, checked.text)
+                restates_news(again, checked.text, asked)
+                or restates_news(checked.text, again, asked)
+                or names_the_thing(question, checked.text)
             ):
                 why = f"asked again with only the passage it copies from, the generator answered {again[:120]!r}"
                 return _Refused(why, first, raw)

@@ -397,3 +397,20 @@ def test_a_name_an_earlier_turn_gave_does_not_answer_whats_that_persons_name(set
     assert answer.refused and "does not state what the question asks for" in answer.reason, answer.reason
     # Not told before, the name is an answer (whether the right one is for the generator and the checks).
     assert not pipeline.ask("What's that person's name?", [summoned]).refused
+
+
+def test_a_long_copy_is_confirmed_by_a_reading_again_that_gives_only_its_answer(settings: Settings, corpus: Path):
+    # The copy is a whole clause; asked again over its passage, the generator gives the answer part
+    # alone. What it adds to the question lies within the copy, so the copy is confirmed.
+    clause = "Belarus later summoned Ukraine’s ambassador, demanding a probe"
+    long_copy = copy_words_from("demanding a probe", clause)
+    gen = CopyingGenerator(scripted("NONE", INVENTED, "Belarus demanded a probe [1]."), long_copy)
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask("What did Belarus demand after the missile fell?")
+    assert not answer.refused and answer.text.startswith(clause)
+
+    # A reading again that adds what the copy does not say confirms nothing.
+    gen = CopyingGenerator(scripted("NONE", INVENTED, "Belarus demanded compensation [1]."), long_copy)
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask("What did Belarus demand after the missile fell?")
+    assert answer.refused and "the generator answered 'Belarus demanded compensation" in answer.reason
