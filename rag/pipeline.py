@@ -271,7 +271,9 @@ class Pipeline:
             if again is None:
                 why = "asked again with only the passages it cites, the generator found no answer in them"
                 return _Refused(why, first, raw)
-            asked = f"{question} {query}"
+            # What the conversation already told the user is not news either way ("Olek Konovalov" of an
+            # earlier turn, said again beside a copy that writes "Mr Konovalov").
+            asked = f"{question} {self._conversation(question, query, history)}"
             if copied and not (
                 restates_news(again, checked.text, asked)
                 or restates_news(checked.text, again, asked)

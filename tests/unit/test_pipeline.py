@@ -414,3 +414,20 @@ def test_a_long_copy_is_confirmed_by_a_reading_again_that_gives_only_its_answer(
     pipeline, _ = make_looking_twice(settings, corpus, gen)
     answer = pipeline.ask("What did Belarus demand after the missile fell?")
     assert answer.refused and "the generator answered 'Belarus demanded compensation" in answer.reason
+
+
+def test_what_the_conversation_said_is_not_news_a_copy_must_hold(settings: Settings, corpus: Path):
+    # The reading again names the spokesman of two turns back; the copy does not, but the user was told.
+    clause = "Belarus later summoned Ukraine’s ambassador, demanding a probe"
+    gen = CopyingGenerator(
+        scripted("NONE", INVENTED, "Anatoly Glaz said Belarus demanded a probe [1]."),
+        copy_words_from("demanding a probe", clause),
+    )
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    history = [
+        Turn("Who spoke for the Belarusian foreign ministry?", "Anatoly Glaz spoke for it [1]."),
+        Turn("What did the ministry do?", "It summoned Ukraine’s ambassador [1]."),
+    ]
+    answer = pipeline.ask("What did it demand?", history)
+    assert "Anatoly" not in answer.search_query  # only the last turn is in the search query
+    assert not answer.refused and answer.text.startswith(clause)
