@@ -133,12 +133,20 @@ def names_the_thing(question: str, answer: str) -> bool:
     return len(words) > 1 and _singular(words[-1].lower()) == _singular(head)
 
 
-def restates_news(again: str, answer: str, asked: str) -> bool:
+def restates_news(again: str, answer: str, asked: str, source: str | None = None) -> bool:
     """Whether `again` (the answer given a second time) says every term that `answer` adds to `asked`
     (the question and conversation), and the answer adds something: "Iskander missile systems" is
-    restated by "Belarus deployed Iskander systems [1]", not by "Belarus deployed missiles"."""
+    restated by "Belarus deployed Iskander systems [1]", not by "Belarus deployed missiles". With
+    `source`, the passage `answer` was read from, only the terms the passage holds are news: the
+    reader's own wording ("agricultural land" for the passage's "agricultural field") is not a
+    different answer, and it is no answer either."""
     known = terms(asked, parts=False)
-    news = [t for t in terms(without_markers(answer), parts=False) if not any(terms_match(t, k) for k in known)]
+    grounded = terms(source, parts=False) if source is not None else None
+    news = [
+        t
+        for t in terms(without_markers(answer), parts=False)
+        if not any(terms_match(t, k) for k in known) and (grounded is None or any(terms_match(t, g) for g in grounded))
+    ]
     said = terms(without_markers(again), parts=False)
     return bool(news) and all(any(terms_match(t, s) for s in said) for t in news)
 

@@ -272,11 +272,14 @@ class Pipeline:
                 why = "asked again with only the passages it cites, the generator found no answer in them"
                 return _Refused(why, first, raw)
             # What the conversation already told the user is not news either way ("Olek Konovalov" of an
-            # earlier turn, said again beside a copy that writes "Mr Konovalov").
+            # earlier turn, said again beside a copy that writes "Mr Konovalov"); nor are words of the
+            # reading again that its passage does not hold ("agricultural land" beside the copy
+            # "agricultural field"): they are its own wording.
             asked = f"{question} {self._conversation(question, query, history)}"
+            source = " ".join(p.text for p in cited)
             if copied and not (
                 restates_news(again, checked.text, asked)
-                or restates_news(checked.text, again, asked)
+                or restates_news(checked.text, again, asked, source)
                 or names_the_thing(question, checked.text)
             ):
                 why = f"asked again with only the passage it copies from, the generator answered {again[:120]!r}"

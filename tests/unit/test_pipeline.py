@@ -431,3 +431,20 @@ def test_what_the_conversation_said_is_not_news_a_copy_must_hold(settings: Setti
     answer = pipeline.ask("What did it demand?", history)
     assert "Anatoly" not in answer.search_query  # only the last turn is in the search query
     assert not answer.refused and answer.text.startswith(clause)
+
+
+def test_a_copy_is_confirmed_by_a_reading_again_in_its_own_words(settings: Settings, corpus: Path):
+    # Asked again over the copied passage, the generator says "agricultural land" for the passage's
+    # "agricultural field": "land" is its own wording, and "agricultural", what it read, is in the copy.
+    question = "What sort of terrain did the missile fragments fall on?"
+    copy = copy_words_from("agricultural field", "agricultural field")
+    gen = CopyingGenerator(scripted("NONE", INVENTED, "The missile fragments fell on agricultural land [1]."), copy)
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask(question)
+    assert not answer.refused and answer.text.startswith("agricultural field"), answer.reason
+
+    # A reading again with nothing from the passage in it confirms nothing.
+    gen = CopyingGenerator(scripted("NONE", INVENTED, "The missile fragments fell on farmland [1]."), copy)
+    pipeline, _ = make_looking_twice(settings, corpus, gen)
+    answer = pipeline.ask(question)
+    assert answer.refused and "the generator answered 'The missile fragments fell on farmland" in answer.reason

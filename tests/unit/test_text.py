@@ -115,6 +115,20 @@ def test_restates_news_when_the_second_answer_says_what_the_first_adds(again: st
     assert restates_news(again, answer, asked) is restated
 
 
+def test_restates_news_from_a_source_counts_only_the_words_the_source_holds():
+    from rag.answer_type import restates_news
+
+    asked = "What sort of terrain did the missile fragments fall on?"
+    source = "Fragments were found in an agricultural field near Ivanovo."
+    again = "The missile fragments fell on agricultural land [1]."
+    # "fell" and "land" are the reader's wording; "agricultural" is what it read in the passage.
+    assert not restates_news("agricultural field [1]", again, asked)
+    assert restates_news("agricultural field [1]", again, asked, source)
+    # Grounded words the copy does not hold are a different answer; nothing grounded is no answer.
+    assert not restates_news("agricultural field [1]", "The fragments fell near Ivanovo [1].", asked, source)
+    assert not restates_news("agricultural field [1]", "They fell on farmland [1].", asked, source)
+
+
 def test_without_markers_takes_out_every_citation_marker():
     from rag.text import without_markers
 
