@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.text import terms, terms_match, without_markers
+from rag.text import has_term, terms, without_markers
 
 Kind = Literal["name", "number", "time"]
 
@@ -140,15 +140,15 @@ def restates_news(again: str, answer: str, asked: str, source: str | None = None
     `source`, the passage `answer` was read from, only the terms the passage holds are news: the
     reader's own wording ("agricultural land" for the passage's "agricultural field") is not a
     different answer, and it is no answer either."""
-    known = terms(asked, parts=False)
-    grounded = terms(source, parts=False) if source is not None else None
+    known = set(terms(asked, parts=False))
+    grounded = set(terms(source, parts=False)) if source is not None else None
     news = [
         t
         for t in terms(without_markers(answer), parts=False)
-        if not any(terms_match(t, k) for k in known) and (grounded is None or any(terms_match(t, g) for g in grounded))
+        if not has_term(t, known) and (grounded is None or has_term(t, grounded))
     ]
-    said = terms(without_markers(again), parts=False)
-    return bool(news) and all(any(terms_match(t, s) for s in said) for t in news)
+    said = set(terms(without_markers(again), parts=False))
+    return bool(news) and all(has_term(t, said) for t in news)
 
 
 def _singular(word: str) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit, is_yes_no
 from rag.polarity import contradicts, has_denial
-from rag.text import MARKER, PERSON_PRONOUNS, YEAR, normalize, sentence_spans, terms, terms_match
+from rag.text import MARKER, PERSON_PRONOUNS, YEAR, has_term, normalize, sentence_spans, terms, terms_match
 from rag.types import Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -85,10 +85,6 @@ def _canon(words: list[str]) -> set[str]:
     return {_NUMBER_WORDS.get(w, w) for w in words}
 
 
-def _has(term: str, pool: set[str]) -> bool:
-    return term in pool or any(terms_match(term, p) for p in pool)
-
-
 def support(claim: str, passage_text: str, question: str = "", context: str = "") -> float:
     """Share of the claim's new content terms (those not already in the question) found in the
     passage; 0 if the claim states a number or a name that neither the passage nor the conversation
@@ -104,7 +100,7 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
     pterms = _canon(terms(passage_text, parts=False))
     if _new_numbers(claim, question, context) - _numbers(passage_text):
         return 0.0  # a number the claim adds is missing from the passage: "3 people" vs "two"
-    if any(not _has(n, pterms | said) for n in _names(claim)):
+    if any(not has_term(n, pterms | said) for n in _names(claim)):
         return 0.0  # a name the claim adds is in neither the passage nor the conversation: "Mr. Keller"
     if _predates(passage_text, question):
         return 0.0  # the passage was written before the year asked about: it cannot report that year
@@ -116,7 +112,7 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
     yes_no = bool(question) and is_yes_no(question)
     # A yes/no follow-up's words may come from the conversation too ("Was it fired from Russia?" after a
     # question about the missile): "Yes, the missile was fired from Russia" adds nothing but them.
-    new = [t for t in cterms if not _has(t, said if yes_no else given)]
+    new = [t for t in cterms if not has_term(t, said if yes_no else given)]
     if not new:
         # Restating "Who was the spokesperson?" is no answer. Restating a yes/no question is one ("Yes,
         # the missile was Ukrainian"), but its words all come from the question, so finding them in a
@@ -125,7 +121,7 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
         if question and not yes_no:
             return 0.0
         return 1.0 if cterms and _says_in_order(cterms, passage_text) else 0.0
-    return sum(1 for t in new if _has(t, pterms)) / len(new)
+    return sum(1 for t in new if has_term(t, pterms)) / len(new)
 
 
 def _says_in_order(claim_terms: list[str], passage_text: str) -> bool:
@@ -286,7 +282,7 @@ def _stated_facts(claim: str, question: str, context: str) -> set[str]:
 def added_names(claim: str, question: str, context: str = "") -> set[str]:
     """The (stemmed) names the claim states that the question and the conversation do not hold."""
     said = _canon(terms(f"{question} {context}", parts=False))
-    return {n for n in _names(claim) if not _has(n, said)}
+    return {n for n in _names(claim) if not has_term(n, said)}
 
 
 def _facts_in(facts: set[str], passage_text: str) -> set[str]:
@@ -294,7 +290,7 @@ def _facts_in(facts: set[str], passage_text: str) -> set[str]:
     text = _with_dates_written_out(passage_text)
     numbers = _numbers(text)
     words = _canon(terms(text, parts=False))
-    return {f for f in facts if f in numbers or _has(f, words)}
+    return {f for f in facts if f in numbers or has_term(f, words)}
 
 
 def _evidence(p: Passage) -> str:

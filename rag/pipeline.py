@@ -276,10 +276,9 @@ class Pipeline:
             # reading again that its passage does not hold ("agricultural land" beside the copy
             # "agricultural field"): they are its own wording.
             asked = f"{question} {self._conversation(question, query, history)}"
-            source = " ".join(p.text for p in cited)
             if copied and not (
                 restates_news(again, checked.text, asked)
-                or restates_news(checked.text, again, asked, source)
+                or restates_news(checked.text, again, asked, source=" ".join(p.text for p in cited))
                 or names_the_thing(question, checked.text)
             ):
                 why = f"asked again with only the passage it copies from, the generator answered {again[:120]!r}"

@@ -19,7 +19,7 @@ import numpy as np
 
 from index.embed import Embedder
 from rag.answer_type import Kind, asked_kind, holds_kind
-from rag.text import PERSON_PRONOUNS_AND_POSSESSIVES, sentence_spans, terms, terms_match
+from rag.text import PERSON_PRONOUNS_AND_POSSESSIVES, has_term, sentence_spans, terms
 from rag.types import Hit, Passage
 
 MIN_SENTENCE_CHARS = 40
@@ -261,7 +261,7 @@ def lexical_coverage(qterms: Sequence[str], sterms: Sequence[str], idf: dict[str
     for t in qterms:
         w = idf.get(t, max(idf.values(), default=1.0))
         total += w
-        if t in have or any(terms_match(t, s) for s in have):
+        if has_term(t, have):
             found += w
     return found / total if total else 0.0
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from functools import lru_cache
 
 import snowballstemmer
@@ -70,6 +71,11 @@ def terms_match(a: str, b: str) -> bool:
         return True
     short, long_ = (a, b) if len(a) <= len(b) else (b, a)
     return len(short) >= 4 and long_.startswith(short)
+
+
+def has_term(term: str, pool: Collection[str]) -> bool:
+    """Some term of `pool` matches `term` (`terms_match`); a set pool answers an exact match at once."""
+    return term in pool or any(terms_match(term, p) for p in pool)
 
 
 # A sentence end: after . ! ? and any closing quote marks or brackets, which stay in the sentence
