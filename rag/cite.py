@@ -16,7 +16,17 @@ from dataclasses import dataclass
 
 from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit, is_yes_no
 from rag.polarity import contradicts, has_denial
-from rag.text import MARKER, PERSON_PRONOUNS, YEAR, has_term, normalize, sentence_spans, terms, terms_match
+from rag.text import (
+    MARKER,
+    PERSON_PRONOUNS,
+    PLACE_WORDS,
+    YEAR,
+    has_term,
+    normalize,
+    sentence_spans,
+    terms,
+    terms_match,
+)
 from rag.types import Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -359,7 +369,7 @@ def answers_question_type(question: str, answer: str, context: str = "") -> bool
         known = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")} | _OPENERS
         # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
         runs = [run.split() for run in _CAPITALISED_RUN.findall(plain)]
-        names = [w for run in runs if run[-1].lower() not in _PLACE_WORDS for w in run if not _known(w, known)]
+        names = [w for run in runs if run[-1].lower() not in PLACE_WORDS for w in run if not _known(w, known)]
         return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
     if kind is not None:
         # Only what the answer adds to the question counts, and a designation is not a quantity or a
@@ -388,10 +398,6 @@ _DESIGNATION = re.compile(r"^[A-Za-z]+-\d+\w*$")  # S-300, MiG-29, COVID-19
 
 
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
-_PLACE_WORDS = frozenset(
-    "district region oblast province county village city town river street avenue square lake island "
-    "valley mountains".split()
-)
 _OPENERS = frozenset(
     "the a an it its this that these those they he she his her there according in on at yes no i we".split()
 )
