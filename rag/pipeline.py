@@ -2,8 +2,10 @@
 
 An answer that verification refuses to a "how many" or "when" question is asked for once more, with
 the kind of answer wanted named after the question (`prompts/hint_*.txt`), and checked the same way.
-An answer still refused is asked for once more as words copied from one passage (`rag/extract.py`,
-when the generator can copy), checked the same way and confirmed by asking again over that passage.
+A yes/no question still refused is answered "No" when a shown sentence contradicts its premise
+(`rag/premise.py`), quoting it; a "Yes" whose cited passage does so is refused. An answer still
+refused is asked for once more as words copied from one passage (`rag/extract.py`, when the
+generator can copy), checked the same way and confirmed by asking again over that passage.
 
 `stream()` yields the evidence as soon as retrieval is done, then the answer's tokens as they are
 generated, then the verified answer. The decision to refuse never rests on the generator alone: an
@@ -25,7 +27,8 @@ from rag.cite import added_names, answers_question_type, verify
 from rag.extract import NOT_FOUND, parse_reply
 from rag.generate import Extractor, Generator, Message
 from rag.guard import clean_question, is_instruction_attack
-from rag.polarity import denies_itself
+from rag.polarity import denies_itself, opening
+from rag.premise import contradiction
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
@@ -176,6 +179,8 @@ class Pipeline:
                 result = replace(
                     result, reason=f"{result.reason}; asked again naming the kind of answer wanted: {again.reason}"
                 )
+        if isinstance(result, _Refused) and is_yes_no(question):
+            result = self._premise(question, passages, history, query, result)
         if isinstance(result, _Refused) and retry:
             result = self._copy(question, passages, history, query, result)
         if isinstance(result, _Refused):
@@ -254,6 +259,15 @@ class Pipeline:
             why = "the answer's yes or no says the opposite of its own sentence"
             return _Refused(why, first, raw)
         cited = _cited(used, checked.citations)
+        if is_yes_no(question) and opening(checked.text) == "yes":
+            # "Yes, she sought refuge at the court in Qazvin" to "... at the court in Tabriz?"
+            found = contradiction(question, cited, context=self._earlier(question, query, history))
+            if found:
+                why = (
+                    f"the answer says yes, but passage [{found.passage.number}] says {found.said!r} where the "
+                    f"question says {found.asked!r}"
+                )
+                return _Refused(why, first, raw)
         refuted = _role_refuted(question, checked.text, query, cited)
         if refuted:
             return _Refused(refuted, first, raw)
@@ -309,6 +323,25 @@ class Pipeline:
             return replace(checked, reason=why, draft=refused.draft)
         return checked
 
+    def _premise(
+        self, question: str, passages: tuple[Passage, ...], history: Sequence[Turn], query: str, refused: _Refused
+    ) -> _Answered | _Refused:
+        """A refused yes/no question is answered "No" when a shown sentence contradicts its premise
+        (`rag.premise`: "from Ukrainian territory" for "Was it fired from Russia?"), quoting that
+        sentence; the answer is verified like any other."""
+        found = contradiction(question, passages, context=self._earlier(question, query, history))
+        if found is None:
+            return refused
+        raw = prompts.render("premise_no", sentence=found.sentence, number=str(found.passage.number))
+        checked = verify(raw, passages, self.options.min_support, question=question, context=query)
+        if not checked.citations:
+            return refused
+        why = (
+            f"the generated answer was refused ({refused.reason}); passage [{found.passage.number}] says "
+            f"{found.said!r} where the question says {found.asked!r}"
+        )
+        return _Answered(checked.text, checked.citations, (why, *checked.notes), refused.first, refused.draft)
+
     def _generate(
         self, messages: list[Message], t0: float, shown: bool = True
     ) -> Gen[Token, None, tuple[str, float | None]]:
@@ -357,6 +390,11 @@ class Pipeline:
         if query == question:
             return query
         return " ".join([query, *(f"{t.question} {without_markers(t.answer)}" for t in self._shown(history))])
+
+    def _earlier(self, question: str, query: str, history: Sequence[Turn]) -> str:
+        """The earlier questions the generator is shown, for a question that leans on them (its search
+        query was rewritten from the conversation); "" otherwise."""
+        return " ".join(t.question for t in self._shown(history)) if query != question else ""
 
     def _shown(self, history: Sequence[Turn]) -> Sequence[Turn]:
         """The earlier turns the generator is shown: the last `history_turns`."""

@@ -55,16 +55,22 @@ def has_denial(sentence: str) -> bool:
 _OPENING = re.compile(r"^\W*(yes|no)\b", re.I)
 
 
+def opening(answer: str) -> str | None:
+    """ "yes" or "no" when the answer opens with it, else None."""
+    m = _OPENING.match(answer)
+    return m.group(1).lower() if m else None
+
+
 def denies_itself(question: str, answer: str) -> bool:
     """A yes/no answer whose opening word says the opposite of its own sentence: "No, the flood closed
     the bridge" to "Did the flood close the bridge?" (the sentence affirms every content term of the
     question), or "Yes, the bridge was not closed" (it negates one of them)."""
-    opening = _OPENING.match(answer)
+    opened = _OPENING.match(answer)
     asked = set(terms(question, parts=False))
-    if not opening or not asked:
+    if not opened or not asked:
         return False
-    negated, plain = term_polarity(answer[opening.end() :])
+    negated, plain = term_polarity(answer[opened.end() :])
     denied, affirmed = negated - plain, plain - negated
-    if opening.group(1).lower() == "yes":
+    if opened.group(1).lower() == "yes":
         return any(terms_match(a, d) for a in asked for d in denied)
     return all(any(terms_match(a, s) for s in affirmed) for a in asked)

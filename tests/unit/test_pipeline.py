@@ -448,3 +448,44 @@ def test_a_copy_is_confirmed_by_a_reading_again_in_its_own_words(settings: Setti
     pipeline, _ = make_looking_twice(settings, corpus, gen)
     answer = pipeline.ask(question)
     assert answer.refused and "the generator answered 'The missile fragments fell on farmland" in answer.reason
+
+
+TANKER = (
+    "Tanker runs aground\n\n"
+    "The tanker Aurora ran aground near the port of Valdo on Monday, the coast guard said. "
+    "Port officials said the tanker was sailing from Chilean waters when its engine failed. "
+    "The coast guard said it had rescued 14 sailors out of 20 on board.\n"
+)
+
+
+def test_a_refused_yes_no_question_whose_premise_a_passage_contradicts_is_answered_no(tmp_path: Path):
+    corpus = tmp_path / "tanker"
+    corpus.mkdir()
+    (corpus / "tanker.txt").write_text(TANKER, encoding="utf-8")
+    settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache")
+    pipeline, _ = make(settings, corpus, "NOT FOUND")
+    answer = pipeline.ask("Was the tanker sailing from Peru?")
+    assert not answer.refused and answer.text.startswith("No."), answer.reason
+    assert "sailing from Chilean waters" in answer.text
+    (c,) = answer.citations
+    assert TANKER[c.start : c.end] == c.text and "Chilean" in c.text
+    assert "says 'Chilean' where the question says 'Peru'" in answer.reason
+
+    # Nothing contradicts this one: still refused.
+    assert pipeline.ask("Was the tanker sailing from Chile?").refused
+
+
+def test_a_yes_whose_passage_puts_another_name_in_the_questions_place_is_not_an_answer(tmp_path: Path):
+    corpus = tmp_path / "tanker"
+    corpus.mkdir()
+    (corpus / "tanker.txt").write_text(TANKER, encoding="utf-8")
+    settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache")
+
+    def yes(messages: Sequence[Message]) -> str:
+        number = cite_passage_with("Chilean")(messages).rsplit("[", 1)[-1]
+        return f"Yes, the tanker was sailing from Chilean waters [{number}"
+
+    pipeline, _ = make(settings, corpus, yes)
+    answer = pipeline.ask("Was the tanker sailing from Peru?")
+    assert "the answer says yes, but passage" in answer.reason
+    assert not answer.refused and answer.text.startswith("No.")

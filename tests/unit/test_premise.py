@@ -1,0 +1,114 @@
+"""A yes/no question whose premise a shown sentence contradicts (`rag.premise`). Made-up passages."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.premise import contradiction
+from rag.types import Passage
+
+
+def shown(*texts: str) -> tuple[Passage, ...]:
+    return tuple(Passage(i, f"doc{i}.txt", 0, len(t), t, 1.0 - i / 10) for i, t in enumerate(texts, start=1))
+
+
+FROM_CHILE = "Port officials said the tanker that ran aground near Valdo was sailing from Chilean waters."
+IN_LARA = "The tanker ran aground near the town of Valdo in the northern Lara province on Monday."
+OF_SIX = "The coast guard said it had rescued 14 sailors out of 20 on board the tanker."
+
+
+@pytest.mark.parametrize(
+    ("question", "texts", "asked", "said"),
+    [
+        # A name after the same preposition: where something came from.
+        ("Was the tanker that ran aground sailing from Peru?", (FROM_CHILE,), "Peru", "Chilean"),
+        # A name before the same noun.
+        ("Did the tanker run aground in the Tarma province?", (IN_LARA,), "Tarma", "Lara"),
+        # "Was the X a Y?": a name before the noun asked about.
+        (
+            "Was the tanker a Panamax?",
+            ("The stranded tanker was an Aframax tanker, officials said.",),
+            "Panamax",
+            "Aframax",
+        ),
+        # A part where the question says all of it.
+        (
+            "Did the coast guard rescue all the sailors on the tanker?",
+            (OF_SIX,),
+            "all the sailors",
+            "14 sailors out of 20",
+        ),
+        ("Did the coast guard say it rescued every sailor?", (OF_SIX,), "every sailor", "14 sailors out of 20"),
+        # A first where the question asks about an earlier one.
+        (
+            "Had there been a closure of the Valdo port before?",
+            ("Officials said it was the first such closure of the Valdo port since 1990.",),
+            "before",
+            "the first such closure",
+        ),
+    ],
+)
+def test_a_sentence_about_the_same_thing_that_says_otherwise_contradicts_the_premise(question, texts, asked, said):
+    found = contradiction(question, shown(*texts))
+    assert found is not None
+    assert (found.asked, found.said) == (asked, said)
+    assert found.sentence in found.passage.text
+
+
+@pytest.mark.parametrize(
+    ("question", "texts"),
+    [
+        # Not a yes/no question.
+        ("Where was the tanker sailing from?", (FROM_CHILE,)),
+        # The evidence says what the question says, too.
+        ("Was the tanker sailing from Peru?", (FROM_CHILE, "The tanker sailing from Peru lost power.")),
+        # Names the question's name close to the other: "from Peruvian ports and Chilean waters".
+        (
+            "Was the tanker sailing from Peru?",
+            ("The tanker was sailing from Chilean waters via Peru, officials said.",),
+        ),
+        # A sentence naming the question's name too does not deny it before a noun.
+        (
+            "Did the tanker run aground in the Tarma province?",
+            ("Tarma lies beside the Lara province, where the tanker ran aground.",),
+        ),
+        # Places nest: "in Lara" does not deny "in Valdo" when the evidence names Valdo.
+        ("Did the tanker run aground in Valdo?", ("The tanker ran aground in Lara.", "Valdo is a fishing town.")),
+        # A place's name ("the Lara province") may lie inside the question's ("in Chile").
+        ("Did the tanker run aground in Chile?", (IN_LARA,)),
+        # Several other names in the place: the evidence does not agree on one.
+        ("Did the tanker run aground in Peru?", ("The tanker ran aground in Chile.", "Its crew flew home in Spain.")),
+        # Another of the question's own names ("in Chile" for "... Chile's Lara ...").
+        ("Did the Chilean tanker run aground in Peru?", ("The tanker ran aground in Chile.",)),
+        # A time is not a place: "on Monday".
+        ("Did the tanker run aground on Sunday?", (IN_LARA,)),
+        # The subject right after the auxiliary verb is what is asked about, not the premise.
+        ("Did Chile send tugs?", ("Peru sent tugs to the tanker.",)),
+        # A preposition that belongs to a noun: "a statement from the Lara Port Authority".
+        (
+            "Was the tanker sailing from Peru?",
+            ("The tanker was sailing, a statement from the Lara Port Authority said.",),
+        ),
+        # Not about the same thing: too few of the question's other words.
+        ("Was the cargo of grain loaded from Peru?", ("Tourists arrived from Chile.",)),
+        # "first" as "at first", and a first in a sentence about something else.
+        ("Had the agency reported a closure before?", ("The agency first reported the closure on Monday.",)),
+        (
+            "Has the Valdo port ever banned tankers?",
+            ("Officials said it was the first such closure of the Valdo port since 1990.",),
+        ),
+        # The whole out of the whole is no part.
+        ("Did the coast guard rescue all the sailors?", ("The coast guard rescued 20 sailors out of 20.",)),
+    ],
+)
+def test_no_contradiction(question, texts):
+    assert contradiction(question, shown(*texts)) is None
+
+
+def test_a_follow_up_is_about_the_earlier_question_too():
+    question = "Was it sailing from Peru?"
+    # Alone, "sailing" is the only other word; with the earlier question the sentence must be about the
+    # tanker that ran aground, which this one is.
+    assert contradiction(question, shown(FROM_CHILE), context="Which tanker ran aground near Valdo?") is not None
+    off_topic = "Fishing boats were sailing from Chilean ports all week."
+    assert contradiction(question, shown(off_topic), context="Which tanker ran aground near Valdo?") is None
