@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.text import has_term, terms, without_markers
+from rag.text import MONTHS, WEEKDAYS, has_term, terms, without_markers
 
 Kind = Literal["name", "number", "time"]
 
@@ -28,9 +28,8 @@ _NUMBER_WORDS = "|".join(
 )
 _QUANTITY = re.compile(rf"\d|\b({_NUMBER_WORDS}|no|none|dozens|hundreds|thousands|several|few)\b", re.I)
 _TIME = re.compile(
-    rf"\d|\b({_NUMBER_WORDS}|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
-    r"august|september|october|november|december|morning|afternoon|evening|night|noon|midnight|yesterday|today|"
+    rf"\d|\b({_NUMBER_WORDS}|{'|'.join(WEEKDAYS + MONTHS)}|"
+    r"morning|afternoon|evening|night|noon|midnight|yesterday|today|"
     r"tomorrow|week|month|year|years|days|hours|minutes|spring|summer|autumn|winter|earlier|later|ago|since)\b",
     re.I,
 )

@@ -18,6 +18,7 @@ from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit, is_y
 from rag.polarity import contradicts, has_denial
 from rag.text import (
     MARKER,
+    MONTHS,
     PERSON_PRONOUNS,
     PLACE_WORDS,
     YEAR,
@@ -161,15 +162,12 @@ def _predates(passage_text: str, question: str) -> bool:
     return not (asked & named) and max(named) < min(asked)
 
 
-_MONTHS = "January February March April May June July August September October November December".split()
-
-
 def _written_out(m: re.Match[str]) -> str | None:
     """An ISO date written out ("29 December 2022"); None when it is no calendar date."""
     year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
     if not 1 <= month <= 12 or not 1 <= day <= 31:
         return None
-    return f"{day} {_MONTHS[month - 1]} {year}"
+    return f"{day} {MONTHS[month - 1]} {year}"
 
 
 def _with_dates_written_out(text: str) -> str:

@@ -31,7 +31,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer_type import is_yes_no
-from rag.text import PLACE_WORDS, STOPWORDS, WORD, YEAR, has_term, normalize, sentence_spans, terms, word_terms
+from rag.text import (
+    MONTHS,
+    PLACE_WORDS,
+    STOPWORDS,
+    WEEKDAYS,
+    WORD,
+    YEAR,
+    has_term,
+    normalize,
+    sentence_spans,
+    terms,
+    word_terms,
+)
 from rag.types import Passage
 
 _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")  # "54", "1,000", "2.5"
@@ -45,10 +57,7 @@ _RELATIONS = {
     **dict.fromkeys("by".split(), "by"),
 }
 _COPULA = frozenset({"is", "was", "are", "were"})
-_TIME_NAME = re.compile(
-    r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day|January|February|March|April|May|June|July|August|September|"
-    r"October|November|December"
-)
+_TIME_NAME = re.compile("|".join(WEEKDAYS + MONTHS))
 # "Had Minsk reported anything like this before?" against "the first such incident reported by Minsk".
 _EARLIER = re.compile(r"\b(?:before|ever|previously|earlier)\b", re.I)
 _FIRST = re.compile(

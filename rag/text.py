@@ -16,6 +16,8 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")  # a citation marker: "[2
 # alternatives: the personal ones, and with the possessives.
 PERSON_PRONOUNS = r"he|she|they"
 PERSON_PRONOUNS_AND_POSSESSIVES = rf"{PERSON_PRONOUNS}|his|her|their"
+MONTHS = tuple("January February March April May June July August September October November December".split())
+WEEKDAYS = tuple("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
 # Words that end a place's name: "Ivanovo District", "the Brest region".
 PLACE_WORDS = frozenset(
     "district region oblast province county village city town river street avenue square lake island "
