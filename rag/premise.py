@@ -6,7 +6,8 @@ The small reader answers such a question "Yes" or not at all (README "Session 15
 entailment systems find one (de Marneffe, Rafferty and Manning, "Finding Contradictions in Text",
 ACL 2008): a sentence about the same thing that says something else where the question says one.
 
-- **Another name, year or number in the same place.** A name's place in the question is the common
+- **Another name, year or number in the same place** (a number in digits or a count or ordinal
+  word: "ten themes", "the second season"). A name's place in the question is the common
   noun after it ("Gomel region", "Iskander missile", "30 minutes"), else the preposition before it
   ("from Russia", "in 1989"); for "Was the missile ... an Iskander?" it is the noun the question asks
   about ("missile"). A sentence fills the same place with another of the same kind ("Brest region",
@@ -63,6 +64,10 @@ _EARLIER = re.compile(r"\b(?:before|ever|previously|earlier)\b", re.I)
 _FIRST = re.compile(
     r"\b(?:(?:the|its|their|a) first(?: ever)?(?! (?:of|to|time that)\b)(?: \w+){1,2}|for the first time)\b"
 )
+_COUNTS = {
+    **dict.fromkeys("two three four five six seven eight nine ten eleven twelve twenty".split(), "number"),
+    **dict.fromkeys("first second third fourth fifth sixth seventh eighth ninth tenth".split(), "ordinal"),
+}
 _ALL = frozenset({"every", "all", "each"})
 _NEAR = 6  # words between the question's name and another's within which a sentence names both
 _MIN_SHARE = 0.5  # share of the question's other content terms the sentence must hold
@@ -151,7 +156,7 @@ def _content(word: str) -> bool:
 
 def _noun(word: str) -> bool:
     """A content word that is not a participle or an adverb ("Russia launched", "missile reportedly")."""
-    return _content(word) and not word.lower().endswith(("ed", "ing", "ly"))
+    return _content(word) and not word.lower().endswith(("ed", "ing", "ly")) and word.lower() not in _COUNTS
 
 
 def _compound(words: Sequence[str], j: int) -> tuple[str, ...]:
@@ -164,9 +169,12 @@ def _compound(words: Sequence[str], j: int) -> tuple[str, ...]:
 
 
 def _kind(words: Sequence[str]) -> str:
-    """What a run of words names: a year ("1993"), another number ("54"), or a name."""
+    """What a run of words names: a year ("1993"), another number ("54", "ten"), an ordinal
+    ("second"), or a name."""
     if len(words) == 1 and _NUMBER.fullmatch(words[0]):
         return "year" if YEAR.fullmatch(words[0]) else "number"
+    if len(words) == 1 and words[0].lower() in _COUNTS:
+        return _COUNTS[words[0].lower()]
     return "name"
 
 
@@ -175,7 +183,7 @@ def _runs(words: Sequence[str], start: int = 0) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
     i = start
     while i < len(words):
-        if _NUMBER.fullmatch(words[i]):
+        if _NUMBER.fullmatch(words[i]) or words[i].lower() in _COUNTS:
             runs.append((i, i + 1))
             i += 1
         elif _capitalised(words[i]):

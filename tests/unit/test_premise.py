@@ -31,6 +31,15 @@ OF_SIX = "The coast guard said it had rescued 14 sailors out of 20 on board the 
             "Panamax",
             "Aframax",
         ),
+        # Another year after the same preposition, another count or ordinal before the same noun.
+        ("Was the tanker built in 1998?", ("The tanker was built in 2004 in Korea.",), "1998", "2004"),
+        ("Did the tanker lose two anchors?", ("The tanker lost three anchors, port officials said.",), "two", "three"),
+        (
+            "Was it the tanker's second accident?",
+            ("It was the tanker's third accident, officials said.",),
+            "second",
+            "third",
+        ),
         # A part where the question says all of it.
         (
             "Did the coast guard rescue all the sailors on the tanker?",
@@ -80,6 +89,9 @@ def test_a_sentence_about_the_same_thing_that_says_otherwise_contradicts_the_pre
         ("Did the tanker run aground in Peru?", ("The tanker ran aground in Chile.", "Its crew flew home in Spain.")),
         # Another of the question's own names ("in Chile" for "... Chile's Lara ...").
         ("Did the Chilean tanker run aground in Peru?", ("The tanker ran aground in Chile.",)),
+        # A year is not filled by another number, nor a number by a name.
+        ("Was the tanker built in 1998?", ("The tanker was built in 14 months.",)),
+        ("Did the tanker lose two anchors?", ("The tanker lost Norwegian anchors.",)),
         # A time is not a place: "on Monday".
         ("Did the tanker run aground on Sunday?", (IN_LARA,)),
         # The subject right after the auxiliary verb is what is asked about, not the premise.
