@@ -263,11 +263,7 @@ class Pipeline:
             # "Yes, she sought refuge at the court in Qazvin" to "... at the court in Tabriz?"
             found = contradiction(question, cited, context=self._earlier(question, query, history))
             if found:
-                why = (
-                    f"the answer says yes, but passage [{found.passage.number}] says {found.said!r} where the "
-                    f"question says {found.asked!r}"
-                )
-                return _Refused(why, first, raw)
+                return _Refused(f"the answer says yes, but {found.why()}", first, raw)
         refuted = _role_refuted(question, checked.text, query, cited)
         if refuted:
             return _Refused(refuted, first, raw)
@@ -336,10 +332,7 @@ class Pipeline:
         checked = verify(raw, passages, self.options.min_support, question=question, context=query)
         if not checked.citations:
             return refused
-        why = (
-            f"the generated answer was refused ({refused.reason}); passage [{found.passage.number}] says "
-            f"{found.said!r} where the question says {found.asked!r}"
-        )
+        why = f"the generated answer was refused ({refused.reason}); {found.why()}"
         return _Answered(checked.text, checked.citations, (why, *checked.notes), refused.first, refused.draft)
 
     def _generate(

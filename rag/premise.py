@@ -85,6 +85,9 @@ class Contradiction:
     asked: str  # what the question says: "Russia", "every missile"
     said: str  # what the sentence says in its place: "Ukrainian", "54 missiles out of 69"
 
+    def why(self) -> str:
+        return f"passage [{self.passage.number}] says {self.said!r} where the question says {self.asked!r}"
+
 
 @dataclass(frozen=True)
 class _Filler:
