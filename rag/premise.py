@@ -90,6 +90,13 @@ class Contradiction:
 
 
 @dataclass(frozen=True)
+class _Sentence:
+    passage: Passage
+    text: str
+    words: list[str]  # `_tokens(text)`, split once
+
+
+@dataclass(frozen=True)
 class _Filler:
     terms: tuple[str, ...]  # a name a sentence puts in the question's place, as terms
     text: str  # as written
@@ -115,32 +122,32 @@ def contradiction(question: str, passages: Sequence[Passage], context: str = "")
     earlier = _EARLIER.search(question)
     if not places and not whole and not earlier:
         return None
-    sentences = [(p, p.text[a:b]) for p in passages for a, b in sentence_spans(p.text)]
+    sentences = [_Sentence(p, p.text[a:b], _tokens(p.text[a:b])) for p in passages for a, b in sentence_spans(p.text)]
     topic = set(terms(f"{question} {context}", parts=False))
     own = {t for i, j in _runs(words) for t in _name_terms(words[i:j])}
     for place in places:
-        fillers = [(p, s, f) for p, s in sentences for f in _fillers(place, _tokens(s))]
-        if any(_is_name(place.name, f.terms) for _, _, f in fillers):
+        fillers = [(s, f) for s in sentences for f in _fillers(place, s.words)]
+        if any(_is_name(place.name, f.terms) for _, f in fillers):
             continue  # the evidence also says what the question says
-        if place.relation == "where" and any(_names_near(place.name, (), s) for _, s in sentences):
+        if place.relation == "where" and any(_names_near(place.name, (), s.words) for s in sentences):
             continue  # places nest: "in Ukraine" does not deny "at Lviv" when the evidence names Lviv
-        others = [(p, s, f) for p, s, f in fillers if _may_deny(place, f, s, own)]
-        if any(not _is_name(others[0][2].terms, f.terms) for _, _, f in others):
+        others = [(s, f) for s, f in fillers if _may_deny(place, f, s.words, own)]
+        if any(not _is_name(others[0][1].terms, f.terms) for _, f in others):
             continue  # the evidence puts several names there: "in Poland", "inside Belarus"
-        for p, s, filler in others:
-            if _about(s, topic - set(place.name) - set(place.noun) or set(place.noun)):
-                return Contradiction(p, s, place.text, filler.text)
+        for s, filler in others:
+            if _about(s.text, topic - set(place.name) - set(place.noun) or set(place.noun)):
+                return Contradiction(s.passage, s.text, place.text, filler.text)
     if whole:
         noun, text = whole
-        for p, s in sentences:
-            part = _part_of(noun, s)
-            if part and _about(s, topic - {noun}):
-                return Contradiction(p, s, text, part)
+        for s in sentences:
+            part = _part_of(noun, s.text)
+            if part and _about(s.text, topic - {noun}):
+                return Contradiction(s.passage, s.text, text, part)
     if earlier:
-        for p, s in sentences:
-            first = _FIRST.search(s)
-            if first and _about(s, topic - set(terms(earlier.group())), _MOST):
-                return Contradiction(p, s, earlier.group(), first.group())
+        for s in sentences:
+            first = _FIRST.search(s.text)
+            if first and _about(s.text, topic - set(terms(earlier.group())), _MOST):
+                return Contradiction(s.passage, s.text, earlier.group(), first.group())
     return None
 
 
@@ -274,7 +281,7 @@ def _fillers(place: _Place, words: list[str]) -> list[_Filler]:
     return found
 
 
-def _may_deny(place: _Place, filler: _Filler, sentence: str, own: set[str]) -> bool:
+def _may_deny(place: _Place, filler: _Filler, words: list[str], own: set[str]) -> bool:
     """Whether the name a sentence puts in the place can deny the question's: not when the question
     holds it itself ("in Chile" for "Did the Chilean tanker run aground in Peru?"), nor when the
     sentence names the question's name as well, anywhere for a thing ("Tarma lies beside the Lara
@@ -283,17 +290,16 @@ def _may_deny(place: _Place, filler: _Filler, sentence: str, own: set[str]) -> b
     territory" for "from Russia")."""
     if any(has_term(t, own) for t in filler.terms):
         return False
-    return not _names_near(place.name, () if place.noun else filler.terms, sentence)
+    return not _names_near(place.name, () if place.noun else filler.terms, words)
 
 
 def _is_name(name: tuple[str, ...], filler: tuple[str, ...]) -> bool:
     return any(has_term(t, set(name)) for t in filler)
 
 
-def _names_near(name: tuple[str, ...], filler: tuple[str, ...], sentence: str) -> bool:
-    """The sentence names the question's name within a few words of the other name (anywhere, when
-    no other name is given)."""
-    words = _tokens(sentence)
+def _names_near(name: tuple[str, ...], filler: tuple[str, ...], words: list[str]) -> bool:
+    """The sentence (its `words`) names the question's name within a few words of the other name
+    (anywhere, when no other name is given)."""
     at = [i for i, w in enumerate(words) if any(has_term(t, set(name)) for t in _terms(w))]
     other = [i for i, w in enumerate(words) if set(_terms(w)) & set(filler)]
     return (bool(at) and not filler) or any(abs(a - b) <= _NEAR for a in at for b in other)
