@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.text import MONTHS, WEEKDAYS, has_term, terms, without_markers
+from rag.text import MONTHS, NUMBER_WORDS, WEEKDAYS, has_term, terms, without_markers
 
 Kind = Literal["name", "number", "time"]
 
@@ -22,10 +22,7 @@ _HOW_MANY = re.compile(
 )
 _WHEN = re.compile(r"^\s*when\b|\b(what|which) (time|date|day|weekday|year|month|hour)\b|\bat what time\b", re.I)
 
-_NUMBER_WORDS = "|".join(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty".split()
-)
+_NUMBER_WORDS = "|".join(NUMBER_WORDS)
 _QUANTITY = re.compile(rf"\d|\b({_NUMBER_WORDS}|no|none|dozens|hundreds|thousands|several|few)\b", re.I)
 _TIME = re.compile(
     rf"\d|\b({_NUMBER_WORDS}|{'|'.join(WEEKDAYS + MONTHS)}|"

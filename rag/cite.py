@@ -19,6 +19,7 @@ from rag.polarity import contradicts, has_denial
 from rag.text import (
     MARKER,
     MONTHS,
+    NUMBER_WORDS,
     PERSON_PRONOUNS,
     PLACE_WORDS,
     YEAR,
@@ -76,13 +77,7 @@ def _numbers_in(s: str) -> tuple[int, ...]:
     return tuple(int(n) for n in re.findall(r"\d+", s))
 
 
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-        "sixteen seventeen eighteen nineteen twenty".split()
-    )
-}
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(NUMBER_WORDS)}
 _DISCOURSE = frozenset({"yes", "no", "not", "none", "nobody"})
 
 

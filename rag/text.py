@@ -16,6 +16,10 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")  # a citation marker: "[2
 # alternatives: the personal ones, and with the possessives.
 PERSON_PRONOUNS = r"he|she|they"
 PERSON_PRONOUNS_AND_POSSESSIVES = rf"{PERSON_PRONOUNS}|his|her|their"
+NUMBER_WORDS = tuple(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split()
+)  # written-out numbers, in order: NUMBER_WORDS[n] is n
 MONTHS = tuple("January February March April May June July August September October November December".split())
 WEEKDAYS = tuple("Monday Tuesday Wednesday Thursday Friday Saturday Sunday".split())
 # Words that end a place's name: "Ivanovo District", "the Brest region".
