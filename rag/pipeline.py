@@ -3,7 +3,8 @@
 An answer that verification refuses to a "how many" or "when" question is asked for once more, with
 the kind of answer wanted named after the question (`prompts/hint_*.txt`), and checked the same way.
 A yes/no question still refused is answered "No" when a shown sentence contradicts its premise
-(`rag/premise.py`), quoting it; a "Yes" whose cited passage does so is refused. An answer still
+(`rag/premise.py`), or says there was none of what its refused "Yes" claims, quoting it; a "Yes"
+whose cited passage contradicts the question is refused. An answer still
 refused is asked for once more as words copied from one passage (`rag/extract.py`, when the
 generator can copy), checked the same way and confirmed by asking again over that passage.
 
@@ -28,7 +29,7 @@ from rag.extract import NOT_FOUND, parse_reply
 from rag.generate import Extractor, Generator, Message
 from rag.guard import clean_question, is_instruction_attack
 from rag.polarity import denies_itself, opening
-from rag.premise import contradiction
+from rag.premise import contradiction, none_said
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
@@ -323,9 +324,11 @@ class Pipeline:
         self, question: str, passages: tuple[Passage, ...], history: Sequence[Turn], query: str, refused: _Refused
     ) -> _Answered | _Refused:
         """A refused yes/no question is answered "No" when a shown sentence contradicts its premise
-        (`rag.premise`: "from Ukrainian territory" for "Was it fired from Russia?"), quoting that
-        sentence; the answer is verified like any other."""
+        (`rag.premise`: "from Ukrainian territory" for "Was it fired from Russia?"), or says there was
+        none of what the refused "Yes" claimed ("No casualties were recorded" for "Yes, casualties were
+        recorded"), quoting that sentence; the answer is verified like any other."""
         found = contradiction(question, passages, context=self._earlier(question, query, history))
+        found = found or none_said(question, refused.draft, passages)
         if found is None:
             return refused
         raw = prompts.render("premise_no", sentence=found.sentence, number=str(found.passage.number))

@@ -23,6 +23,10 @@ sentence names the question's name as well (for a relation, close to the other n
 waters via Peru"); when the other name is one the question holds itself; or when places may nest:
 a place named with its kind ("in the Brest region") or any place for a question whose place the
 evidence names somewhere ("in Ukraine" against "at Lviv").
+
+`none_said` finds the other kind of "No": a question whether there was any ("Was anybody killed or
+injured ...?") whose refused "Yes" copies a shown sentence saying there was none, with its negation
+dropped ("Yes, casualties were recorded" from "No casualties were recorded").
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer_type import is_yes_no
+from rag.polarity import contradicts, opening
 from rag.text import (
     MONTHS,
     PLACE_WORDS,
@@ -43,6 +48,7 @@ from rag.text import (
     normalize,
     sentence_spans,
     terms,
+    without_markers,
     word_terms,
 )
 from rag.types import Passage
@@ -84,9 +90,10 @@ class Contradiction:
     sentence: str
     asked: str  # what the question says: "Russia", "every missile"
     said: str  # what the sentence says in its place: "Ukrainian", "54 missiles out of 69"
+    by: str = "the question"  # who says `asked`: the question, or the answer that turned the sentence around
 
     def why(self) -> str:
-        return f"passage [{self.passage.number}] says {self.said!r} where the question says {self.asked!r}"
+        return f"passage [{self.passage.number}] says {self.said!r} where {self.by} says {self.asked!r}"
 
 
 @dataclass(frozen=True)
@@ -332,3 +339,46 @@ def _part_of(noun: str, sentence: str) -> str:
         if has_term(_stem(m.group(2)), {noun}) and part < whole:
             return m.group(0)
     return ""
+
+
+# "Was anybody killed ...?", "Were there any arrests?", "Did anyone claim it?": whether something exists.
+_EXISTENCE = re.compile(
+    r"\b(?:any|anyone|anybody|anything|someone|somebody|something)\b|^\W*(?:is|are|was|were)\s+there\b", re.I
+)
+# A sentence that says there was none: "No casualties were recorded", "There are currently no reports
+# of injuries", "Officials said nobody was hurt" (at the start of a clause, or of what was said).
+_NONE = re.compile(
+    r"(?:^|[,;:–—]\s*|\b(?:said|says|say|reported|stated|confirmed|added)\s+(?:that\s+)?)"
+    r"(?:there\s+(?:is|are|was|were|(?:has|have|had)\s+been)\s+(?:\w+\s+)?no\b|no\s+one\b|nobody\b|none\b|no\s+\w+)",
+    re.I,
+)
+_SOME = frozenset(terms("anyone anybody anything someone somebody something", parts=False))
+_NEGATIVE_QUESTION = re.compile(r"\b(?:not|no|never|nobody|none)\b|n't\b", re.I)
+_COPIED = 0.8  # share of the answer's content terms the sentence must hold: the answer copies it
+
+
+def none_said(question: str, answer: str, passages: Sequence[Passage]) -> Contradiction | None:
+    """A shown sentence that says there was none, which a "Yes" to an existence question copies with
+    its negation dropped: "Yes, casualties were recorded" to "Was anybody killed or injured ...?" over
+    "No casualties were recorded". The reader chose the sentence as the one that answers (its words
+    are the bridge from "killed or injured" to "casualties") and turned it around; the sentence answers
+    "No". None when the question asks no existence question, or is itself negative, or the answer does
+    not open with "Yes" or copies no such sentence."""
+    if not is_yes_no(question) or not _EXISTENCE.search(question) or _NEGATIVE_QUESTION.search(question):
+        return None
+    if opening(answer) != "yes":
+        return None
+    claim = re.sub(r"^\W*yes\b\W*", "", without_markers(answer), flags=re.I)
+    said = set(terms(claim, parts=False)) - _SOME  # "somebody claimed it" copies "nobody claimed it"
+    if not said:
+        return None
+    for p in passages:
+        for a, b in sentence_spans(p.text):
+            sentence = p.text[a:b]
+            none = _NONE.search(sentence)
+            if not none or not contradicts(claim, sentence):
+                continue
+            held = set(terms(sentence, parts=False))
+            if sum(has_term(t, held) for t in said) >= _COPIED * len(said):
+                return Contradiction(p, sentence, claim, none.group(0).strip(" ,;:–—"), by="the answer")
+    return None

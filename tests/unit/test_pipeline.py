@@ -489,3 +489,26 @@ def test_a_yes_whose_passage_puts_another_name_in_the_questions_place_is_not_an_
     answer = pipeline.ask("Was the tanker sailing from Peru?")
     assert "the answer says yes, but passage" in answer.reason
     assert not answer.refused and answer.text.startswith("No.")
+
+
+def test_a_yes_that_drops_the_no_of_its_sentence_is_answered_no(tmp_path: Path):
+    corpus = tmp_path / "tanker"
+    corpus.mkdir()
+    text = TANKER + "No injuries were reported, but the hull of the tanker was damaged.\n"
+    (corpus / "tanker.txt").write_text(text, encoding="utf-8")
+    settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache")
+
+    def turned_around(messages: Sequence[Message]) -> str:
+        number = cite_passage_with("injuries")(messages).rsplit("[", 1)[-1]
+        return f"Yes, injuries were reported, but the hull of the tanker was damaged [{number}"
+
+    pipeline, _ = make(settings, corpus, turned_around)
+    answer = pipeline.ask("Was anybody hurt when the tanker ran aground?")
+    assert not answer.refused and answer.text.startswith("No."), answer.reason
+    assert "“No injuries were reported, but the hull of the tanker was damaged.”" in answer.text
+    (c,) = answer.citations
+    assert text[c.start : c.end] == c.text and c.text.startswith("No injuries")
+    assert "says 'No injuries' where the answer says" in answer.reason
+
+    # The same "Yes" to a question that does not ask whether there was any is still refused.
+    assert pipeline.ask("Did the tanker's crew report the grounding?").refused

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.premise import contradiction
+from rag.premise import contradiction, none_said
 from rag.types import Passage
 
 
@@ -124,3 +124,71 @@ def test_a_follow_up_is_about_the_earlier_question_too():
     assert contradiction(question, shown(FROM_CHILE), context="Which tanker ran aground near Valdo?") is not None
     off_topic = "Fishing boats were sailing from Chilean ports all week."
     assert contradiction(question, shown(off_topic), context="Which tanker ran aground near Valdo?") is None
+
+
+NO_INJURIES = "No injuries were reported, but the tanker's hull was damaged near the port of Valdo."
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "text", "said"),
+    [
+        # The reader copies the sentence and drops its "No".
+        (
+            "Was anybody hurt when the tanker ran aground?",
+            "Yes, injuries were reported, but the tanker's hull was damaged [1].",
+            NO_INJURIES,
+            "No injuries",
+        ),
+        # "There were no ...", and what someone said there was none of.
+        (
+            "Were there any arrests after the protest?",
+            "Yes, there were arrests after the protest [1].",
+            "There were no arrests after the protest, police said.",
+            "There were no",
+        ),
+        (
+            "Did anyone claim the attack?",
+            "Yes, somebody claimed the attack [1].",
+            "Officials said nobody claimed the attack.",
+            "said nobody",
+        ),
+    ],
+)
+def test_a_yes_that_turns_around_a_sentence_saying_there_was_none_is_answered_by_it(question, answer, text, said):
+    found = none_said(question, answer, shown(text))
+    assert found is not None
+    assert found.sentence == text and found.said == said and found.by == "the answer"
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "text"),
+    [
+        # Not a question whether something exists: "Yes, it responded" need not copy the "no".
+        ("Did the port respond to the grounding?", "Yes, injuries were reported [1].", NO_INJURIES),
+        # A negative question.
+        ("Was nobody hurt when the tanker ran aground?", "Yes, injuries were reported [1].", NO_INJURIES),
+        # The answer says no already, or does not open with yes.
+        ("Was anybody hurt when the tanker ran aground?", "No, no injuries were reported [1].", NO_INJURIES),
+        ("Was anybody hurt when the tanker ran aground?", "Injuries were reported [1].", NO_INJURIES),
+        # The sentence agrees with the answer.
+        (
+            "Was anybody hurt when the tanker ran aground?",
+            "Yes, injuries were reported [1].",
+            "Two injuries were reported after the tanker ran aground.",
+        ),
+        # The sentence denies, but not that there was any: "not" inside a clause.
+        (
+            "Was anybody hurt when the tanker ran aground?",
+            "Yes, the injuries were reported [1].",
+            "The injuries were not reported until Tuesday.",
+        ),
+        # The answer is not a copy of the sentence: most of its words are not there.
+        (
+            "Was anybody hurt when the tanker ran aground?",
+            "Yes, three sailors suffered injuries when the engine room flooded [1].",
+            "No injuries were reported.",
+        ),
+    ],
+)
+def test_no_sentence_saying_there_was_none(question, answer, text):
+    assert none_said(question, answer, shown(text)) is None
