@@ -4,7 +4,8 @@ An answer that verification refuses to a "how many" or "when" question is asked 
 the kind of answer wanted named after the question (`prompts/hint_*.txt`), and checked the same way.
 A yes/no question still refused is answered "No" when a shown sentence contradicts its premise
 (`rag/premise.py`), or says there was none of what its refused "Yes" claims, quoting it; a "Yes"
-whose cited passage contradicts the question is refused. An answer still
+whose cited passage contradicts the question is refused. A refused "which" question asked through a
+preposition is answered by the shown sentence that fills the same place (`rag/align.py`). An answer still
 refused is asked for once more as words copied from one passage (`rag/extract.py`, when the
 generator can copy), checked the same way and confirmed by asking again over that passage.
 
@@ -23,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import prompts
+from rag.align import aligned_answer
 from rag.answer_type import asked_kind, asked_unit, is_yes_no, names_the_thing, restates_news
 from rag.cite import added_names, answers_question_type, verify
 from rag.extract import NOT_FOUND, parse_reply
@@ -182,6 +184,8 @@ class Pipeline:
                 )
         if isinstance(result, _Refused) and is_yes_no(question):
             result = self._premise(question, passages, history, query, result)
+        elif isinstance(result, _Refused):
+            result = self._aligned(question, passages, history, query, result)
         if isinstance(result, _Refused) and retry:
             result = self._copy(question, passages, history, query, result)
         if isinstance(result, _Refused):
@@ -332,10 +336,32 @@ class Pipeline:
         if found is None:
             return refused
         raw = prompts.render("premise_no", sentence=found.sentence, number=str(found.passage.number))
+        return self._quoting(raw, found.why(), question, passages, query, refused)
+
+    def _aligned(
+        self, question: str, passages: tuple[Passage, ...], history: Sequence[Turn], query: str, refused: _Refused
+    ) -> _Answered | _Refused:
+        """A refused "which" question asked through a preposition ("From which country's territory was
+        it launched?") is answered by the shown sentence that fills the same place ("launched from
+        Ukrainian territory", `rag.align`), quoting it; the answer is verified like any other."""
+        found = aligned_answer(question, passages, context=self._earlier(question, query, history))
+        if found is None:
+            return refused
+        number = str(found.passage.number)
+        answer = found.answer[:1].upper() + found.answer[1:]
+        raw = prompts.render("aligned", answer=answer, sentence=found.sentence, number=number)
+        why = f"passage [{number}] says {found.answer!r} in the place the question asks about"
+        return self._quoting(raw, why, question, passages, query, refused)
+
+    def _quoting(
+        self, raw: str, why: str, question: str, passages: tuple[Passage, ...], query: str, refused: _Refused
+    ) -> _Answered | _Refused:
+        """An answer that quotes a shown sentence, in place of the refused one, when verification finds
+        its claims in the passages."""
         checked = verify(raw, passages, self.options.min_support, question=question, context=query)
         if not checked.citations:
             return refused
-        why = f"the generated answer was refused ({refused.reason}); {found.why()}"
+        why = f"the generated answer was refused ({refused.reason}); {why}"
         return _Answered(checked.text, checked.citations, (why, *checked.notes), refused.first, refused.draft)
 
     def _generate(

@@ -57,7 +57,7 @@ _NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")  # "54", "1,000", "2.5"
 _TOKEN = re.compile(rf"{_NUMBER.pattern}(?![\w-])|{WORD.pattern}|[^\w\s]")
 _DETERMINERS = frozenset({"the", "a", "an"})
 # Prepositions by the relation they mark: "fell into Belarusian territory" places it as "in Belarus" does.
-_RELATIONS = {
+RELATIONS = {
     **dict.fromkeys("in into inside at on onto within".split(), "where"),
     **dict.fromkeys("from".split(), "whence"),
     **dict.fromkeys("to towards toward".split(), "whither"),
@@ -100,17 +100,20 @@ class Contradiction:
 class _Sentence:
     passage: Passage
     text: str
-    words: list[str]  # `_tokens(text)`, split once
+    words: list[str]  # `tokens(text)`, split once
 
 
 @dataclass(frozen=True)
-class _Filler:
+class Filler:
     terms: tuple[str, ...]  # a name a sentence puts in the question's place, as terms
     text: str  # as written
+    start: int = 0  # where the name's words start in the sentence's words
+    end: int = 0  # where they end
+    mark: int = -1  # where the preposition before it stands, for a relation's place
 
 
 @dataclass(frozen=True)
-class _Place:
+class Place:
     name: tuple[str, ...]  # the question's name (or number), as terms
     text: str  # as written
     kind: str  # "name", "year" or "number": a place is filled by a name of the same kind
@@ -123,17 +126,17 @@ def contradiction(question: str, passages: Sequence[Passage], context: str = "")
     (`context`: the conversation's words, for a follow-up), or None."""
     if not is_yes_no(question):
         return None
-    words = _tokens(question)
+    words = tokens(question)
     places = _places(words)
     whole = _whole(words)
     earlier = _EARLIER.search(question)
     if not places and not whole and not earlier:
         return None
-    sentences = [_Sentence(p, p.text[a:b], _tokens(p.text[a:b])) for p in passages for a, b in sentence_spans(p.text)]
+    sentences = [_Sentence(p, p.text[a:b], tokens(p.text[a:b])) for p in passages for a, b in sentence_spans(p.text)]
     topic = set(terms(f"{question} {context}", parts=False))
-    own = {t for i, j in _runs(words) for t in _name_terms(words[i:j])}
+    own = {t for i, j in _runs(words) for t in name_terms(words[i:j])}
     for place in places:
-        fillers = [(s, f) for s in sentences for f in _fillers(place, s.words)]
+        fillers = [(s, f) for s in sentences for f in place_fillers(place, s.words)]
         if any(_is_name(place.name, f.terms) for _, f in fillers):
             continue  # the evidence also says what the question says
         if place.relation == "where" and any(_names_near(place.name, (), s.words) for s in sentences):
@@ -142,23 +145,23 @@ def contradiction(question: str, passages: Sequence[Passage], context: str = "")
         if any(not _is_name(others[0][1].terms, f.terms) for _, f in others):
             continue  # the evidence puts several names there: "in Poland", "inside Belarus"
         for s, filler in others:
-            if _about(s.text, topic - set(place.name) - set(place.noun) or set(place.noun)):
+            if about(s.text, topic - set(place.name) - set(place.noun) or set(place.noun)):
                 return Contradiction(s.passage, s.text, place.text, filler.text)
     if whole:
         noun, text = whole
         for s in sentences:
             part = _part_of(noun, s.text)
-            if part and _about(s.text, topic - {noun}):
+            if part and about(s.text, topic - {noun}):
                 return Contradiction(s.passage, s.text, text, part)
     if earlier:
         for s in sentences:
             first = _FIRST.search(s.text)
-            if first and _about(s.text, topic - set(terms(earlier.group())), _MOST):
+            if first and about(s.text, topic - set(terms(earlier.group())), _MOST):
                 return Contradiction(s.passage, s.text, earlier.group(), first.group())
     return None
 
 
-def _tokens(text: str) -> list[str]:
+def tokens(text: str) -> list[str]:
     """Words and punctuation marks: a comma ends a name or a compound ("Gorbakha, Ivanovo District")."""
     return _TOKEN.findall(text)
 
@@ -167,19 +170,19 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper() and word.lower() not in STOPWORDS
 
 
-def _content(word: str) -> bool:
+def is_content(word: str) -> bool:
     return word[:1].islower() and word.lower() not in STOPWORDS and not word[:1].isdigit()
 
 
-def _noun(word: str) -> bool:
+def is_noun(word: str) -> bool:
     """A content word that is not a participle or an adverb ("Russia launched", "missile reportedly")."""
-    return _content(word) and not word.lower().endswith(("ed", "ing", "ly")) and word.lower() not in _COUNTS
+    return is_content(word) and not word.lower().endswith(("ed", "ing", "ly")) and word.lower() not in _COUNTS
 
 
 def _compound(words: Sequence[str], j: int) -> tuple[str, ...]:
     """The stemmed nouns from word j on: "air defence" in "Belarusian air defence units"."""
     nouns = []
-    while j < len(words) and _noun(words[j]):
+    while j < len(words) and is_noun(words[j]):
         nouns.append(_stem(words[j]))
         j += 1
     return tuple(nouns)
@@ -218,34 +221,34 @@ def _terms(word: str) -> tuple[str, ...]:
     return word_terms(normalize(word), parts=False)
 
 
-def _name_terms(words: Sequence[str]) -> tuple[str, ...]:
+def name_terms(words: Sequence[str]) -> tuple[str, ...]:
     return tuple(t for w in words for t in _terms(w))
 
 
-def _places(words: list[str]) -> list[_Place]:
+def _places(words: list[str]) -> list[Place]:
     """The places of the question's names and numbers (not of a time: "on Thursday"), but not the
     subject's, right after the auxiliary verb: "Did Belarus say ...?" is about Belarus."""
     places = []
     for i, j in [r for r in _runs(words, 1) if not _TIME_NAME.fullmatch(words[r[0]])]:
         if i == 1:
             continue  # the subject ("Did Belarus say ...?"): what the question is about, not its premise
-        name = _name_terms(words[i:j])
+        name = name_terms(words[i:j])
         text = " ".join(words[i:j])
         kind = _kind(words[i:j])
         noun = _compound(words, j)
         if noun:
-            places.append(_Place(name, text, kind, noun=noun))
+            places.append(Place(name, text, kind, noun=noun))
             continue
         k = i - 1
         while k > 0 and words[k].lower() in _DETERMINERS:
             k -= 1
-        if words[k].lower() in _RELATIONS:
-            places.append(_Place(name, text, kind, relation=_RELATIONS[words[k].lower()]))
+        if words[k].lower() in RELATIONS:
+            places.append(Place(name, text, kind, relation=RELATIONS[words[k].lower()]))
         elif _ends(words, j) and words[i - 1].lower() in {"a", "an"} and words[0].lower() in _COPULA:
             # "Was the missile that came down in Belarus an Iskander?": the noun asked about.
-            subject = next((w for w in words[1:i] if _content(w)), "")
+            subject = next((w for w in words[1:i] if is_content(w)), "")
             if subject:
-                places.append(_Place(name, text, kind, noun=(_stem(subject),)))
+                places.append(Place(name, text, kind, noun=(_stem(subject),)))
     return places
 
 
@@ -259,7 +262,7 @@ def _stem(word: str) -> str:
     return found[0] if found else word.lower()
 
 
-def _fillers(place: _Place, words: list[str]) -> list[_Filler]:
+def place_fillers(place: Place, words: list[str]) -> list[Filler]:
     """The names a sentence puts in the place: before the noun, or after the preposition (past
     determiners and one modifier: "from the western Ukrainian border"); not a place's name after the
     preposition ("in the Brest region"), which may lie inside the question's ("in Belarus")."""
@@ -270,25 +273,25 @@ def _fillers(place: _Place, words: list[str]) -> list[_Filler]:
         if place.noun:
             noun = _compound(words, j)
             if len(noun) == len(place.noun) and all(has_term(a, {b}) for a, b in zip(noun, place.noun, strict=True)):
-                found.append(_Filler(_name_terms(words[i:j]), " ".join(words[i:j])))
+                found.append(Filler(name_terms(words[i:j]), " ".join(words[i:j]), i, j))
             continue
         k = i - 1
         while k >= 0 and words[k].lower() in _DETERMINERS:
             k -= 1
-        if k >= 0 and _content(words[k]) and k > 0 and words[k - 1].lower() in _DETERMINERS:
+        if k >= 0 and is_content(words[k]) and k > 0 and words[k - 1].lower() in _DETERMINERS:
             k -= 1
             while k >= 0 and words[k].lower() in _DETERMINERS:
                 k -= 1
         within = j < len(words) and words[j].lower() in PLACE_WORDS  # "in the Brest region" may be in Belarus
         # "a statement from Belarus's Defence Ministry": the preposition belongs to a noun, not to what
         # happened (as in "launched from Ukrainian territory").
-        of_noun = k >= 2 and words[k - 2].lower() in _DETERMINERS and _noun(words[k - 1])
-        if k >= 0 and _RELATIONS.get(words[k].lower()) == place.relation and not within and not of_noun:
-            found.append(_Filler(_name_terms(words[i:j]), " ".join(words[i:j])))
+        of_noun = k >= 2 and words[k - 2].lower() in _DETERMINERS and is_noun(words[k - 1])
+        if k >= 0 and RELATIONS.get(words[k].lower()) == place.relation and not within and not of_noun:
+            found.append(Filler(name_terms(words[i:j]), " ".join(words[i:j]), i, j, k))
     return found
 
 
-def _may_deny(place: _Place, filler: _Filler, words: list[str], own: set[str]) -> bool:
+def _may_deny(place: Place, filler: Filler, words: list[str], own: set[str]) -> bool:
     """Whether the name a sentence puts in the place can deny the question's: not when the question
     holds it itself ("in Chile" for "Did the Chilean tanker run aground in Peru?"), nor when the
     sentence names the question's name as well, anywhere for a thing ("Tarma lies beside the Lara
@@ -312,7 +315,7 @@ def _names_near(name: tuple[str, ...], filler: tuple[str, ...], words: list[str]
     return (bool(at) and not filler) or any(abs(a - b) <= _NEAR for a in at for b in other)
 
 
-def _about(sentence: str, topic: set[str], share: float = _MIN_SHARE) -> bool:
+def about(sentence: str, topic: set[str], share: float = _MIN_SHARE) -> bool:
     """The sentence holds at least `share` of the question's content terms (those given)."""
     if not topic:
         return False
@@ -324,7 +327,7 @@ def _whole(words: list[str]) -> tuple[str, str] | None:
     """ "every missile" / "all (the) missiles": the stemmed noun and the words, or None."""
     for i, w in enumerate(words[:-1]):
         j = i + 2 if w.lower() == "all" and words[i + 1].lower() == "the" and i + 2 < len(words) else i + 1
-        if w.lower() in _ALL and _noun(words[j]):
+        if w.lower() in _ALL and is_noun(words[j]):
             return _stem(words[j]), " ".join(words[i : j + 1])
     return None
 

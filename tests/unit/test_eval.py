@@ -109,7 +109,9 @@ def test_harness_writes_results_summary_and_report(tmp_path: Path, corpus: Path)
     assert len(rows) == 12
     assert {"id", "question", "answer", "refused", "citations", "retrieved", "timings", "scores"} <= set(rows[0])
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["gate"]["passed"] is False and summary["metrics"]["answer_correct"] == 0.0
+    assert summary["gate"]["passed"] is False and summary["metrics"]["answer_correct"] < 0.5
+    # Only a step that needs no generator answers: q002, a "which" asked through a preposition (rag.align).
+    assert {r["id"] for r in rows if not r["refused"]} <= {"q002"}
     assert (out / "report.md").read_text().startswith("# Eval report")
     assert (out / "metrics.png").stat().st_size > 1000 and (out / "latency.png").exists()
     assert not (tmp_path / "user-store").exists()  # the eval never touches the user's store

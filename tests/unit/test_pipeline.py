@@ -512,3 +512,21 @@ def test_a_yes_that_drops_the_no_of_its_sentence_is_answered_no(tmp_path: Path):
 
     # The same "Yes" to a question that does not ask whether there was any is still refused.
     assert pipeline.ask("Did the tanker's crew report the grounding?").refused
+
+
+def test_a_refused_which_question_asked_through_a_preposition_is_answered_by_the_sentence_that_fills_it(
+    tmp_path: Path,
+):
+    corpus = tmp_path / "tanker"
+    corpus.mkdir()
+    (corpus / "tanker.txt").write_text(TANKER, encoding="utf-8")
+    settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache")
+    pipeline, _ = make(settings, corpus, "NOT FOUND")
+    answer = pipeline.ask("From which country's waters was the tanker sailing?")
+    assert not answer.refused and answer.text.startswith("From Chilean waters [1]."), answer.reason
+    (c,) = answer.citations
+    assert TANKER[c.start : c.end] == c.text and "sailing from Chilean waters" in c.text
+    assert "passage [1] says 'from Chilean waters'" in answer.reason
+
+    # No sentence puts a name where this one asks: still refused.
+    assert pipeline.ask("From which port did the coast guard sail?").refused
