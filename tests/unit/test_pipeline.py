@@ -458,12 +458,17 @@ TANKER = (
 )
 
 
-def test_a_refused_yes_no_question_whose_premise_a_passage_contradicts_is_answered_no(tmp_path: Path):
+def on_tanker(tmp_path: Path, reply: object, text: str = TANKER) -> Pipeline:
+    """A pipeline over one made-up article (`text`) with a fake generator giving `reply`."""
     corpus = tmp_path / "tanker"
     corpus.mkdir()
-    (corpus / "tanker.txt").write_text(TANKER, encoding="utf-8")
+    (corpus / "tanker.txt").write_text(text, encoding="utf-8")
     settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache")
-    pipeline, _ = make(settings, corpus, "NOT FOUND")
+    return make(settings, corpus, reply)[0]
+
+
+def test_a_refused_yes_no_question_whose_premise_a_passage_contradicts_is_answered_no(tmp_path: Path):
+    pipeline = on_tanker(tmp_path, "NOT FOUND")
     answer = pipeline.ask("Was the tanker sailing from Peru?")
     assert not answer.refused and answer.text.startswith("No."), answer.reason
     assert "sailing from Chilean waters" in answer.text
@@ -476,33 +481,24 @@ def test_a_refused_yes_no_question_whose_premise_a_passage_contradicts_is_answer
 
 
 def test_a_yes_whose_passage_puts_another_name_in_the_questions_place_is_not_an_answer(tmp_path: Path):
-    corpus = tmp_path / "tanker"
-    corpus.mkdir()
-    (corpus / "tanker.txt").write_text(TANKER, encoding="utf-8")
-    settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache")
-
     def yes(messages: Sequence[Message]) -> str:
         number = cite_passage_with("Chilean")(messages).rsplit("[", 1)[-1]
         return f"Yes, the tanker was sailing from Chilean waters [{number}"
 
-    pipeline, _ = make(settings, corpus, yes)
+    pipeline = on_tanker(tmp_path, yes)
     answer = pipeline.ask("Was the tanker sailing from Peru?")
     assert "the answer says yes, but passage" in answer.reason
     assert not answer.refused and answer.text.startswith("No.")
 
 
 def test_a_yes_that_drops_the_no_of_its_sentence_is_answered_no(tmp_path: Path):
-    corpus = tmp_path / "tanker"
-    corpus.mkdir()
     text = TANKER + "No injuries were reported, but the hull of the tanker was damaged.\n"
-    (corpus / "tanker.txt").write_text(text, encoding="utf-8")
-    settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache")
 
     def turned_around(messages: Sequence[Message]) -> str:
         number = cite_passage_with("injuries")(messages).rsplit("[", 1)[-1]
         return f"Yes, injuries were reported, but the hull of the tanker was damaged [{number}"
 
-    pipeline, _ = make(settings, corpus, turned_around)
+    pipeline = on_tanker(tmp_path, turned_around, text)
     answer = pipeline.ask("Was anybody hurt when the tanker ran aground?")
     assert not answer.refused and answer.text.startswith("No."), answer.reason
     assert "“No injuries were reported, but the hull of the tanker was damaged.”" in answer.text
@@ -517,11 +513,7 @@ def test_a_yes_that_drops_the_no_of_its_sentence_is_answered_no(tmp_path: Path):
 def test_a_refused_which_question_asked_through_a_preposition_is_answered_by_the_sentence_that_fills_it(
     tmp_path: Path,
 ):
-    corpus = tmp_path / "tanker"
-    corpus.mkdir()
-    (corpus / "tanker.txt").write_text(TANKER, encoding="utf-8")
-    settings = Settings(corpus=corpus, store=tmp_path / "store", cache_dir=tmp_path / "cache")
-    pipeline, _ = make(settings, corpus, "NOT FOUND")
+    pipeline = on_tanker(tmp_path, "NOT FOUND")
     answer = pipeline.ask("From which country's waters was the tanker sailing?")
     assert not answer.refused and answer.text.startswith("From Chilean waters [1]."), answer.reason
     (c,) = answer.citations
