@@ -5,8 +5,8 @@ the kind of answer wanted named after the question (`prompts/hint_*.txt`), and c
 A yes/no question still refused is answered "No" when a shown sentence contradicts its premise
 (`rag/premise.py`), or says there was none of what its refused "Yes" claims, quoting it; a "Yes"
 whose cited passage contradicts the question is refused. A refused "which" question asked through a
-preposition is answered by the shown sentence that fills the same place (`rag/align.py`). An answer still
-refused is asked for once more as words copied from one passage (`rag/extract.py`, when the
+preposition is answered by the shown sentence that fills the same place (`rag/align.py`). An answer
+still refused is asked for once more as words copied from one passage (`rag/extract.py`, when the
 generator can copy), checked the same way and confirmed by asking again over that passage.
 
 `stream()` yields the evidence as soon as retrieval is done, then the answer's tokens as they are

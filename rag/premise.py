@@ -24,6 +24,9 @@ waters via Peru"); when the other name is one the question holds itself; or when
 a place named with its kind ("in the Brest region") or any place for a question whose place the
 evidence names somewhere ("in Ukraine" against "at Lviv").
 
+The places and what fills them (`tokens`, `Place`, `place_fillers`, `RELATIONS`, `about`) also serve
+`rag/align.py`, which answers a "which" asked through a preposition from the sentence that fills it.
+
 `none_said` finds the other kind of "No": a question whether there was any ("Was anybody killed or
 injured ...?") whose refused "Yes" copies a shown sentence saying there was none, with its negation
 dropped ("Yes, casualties were recorded" from "No casualties were recorded").
