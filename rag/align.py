@@ -20,14 +20,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer_type import asked_kind, is_yes_no
-from rag.premise import RELATIONS, Place, about, is_content, is_noun, name_terms, place_fillers, tokens
+from rag.premise import RELATIONS, Place, about, is_content, name_terms, nouns_from, place_fillers, tokens
 from rag.text import has_term, sentence_spans, terms
 from rag.types import Passage
 
 # "From which country's territory was ...", "In which city did ...": the preposition, the words naming
 # what is asked for, and the auxiliary verb after them.
 _ASKED = re.compile(
-    r"^\W*(?P<prep>[a-z]+)\s+(?:which|what)\s+(?P<what>(?:[\w'’-]+\s+){0,3}?)"
+    r"^\W*(?P<prep>[a-z]+)\s+(?:which|what)\s+(?:[\w'’-]+\s+){0,3}?"
     r"(?:is|was|are|were|did|does|do|has|have|had|will|would|could|can)\b",
     re.I,
 )
@@ -69,7 +69,7 @@ def aligned_answer(question: str, passages: Sequence[Passage], context: str = ""
                 if any(has_term(t, own) for t in filler.terms) or not any(has_term(t, before) for t in said):
                     continue
                 end = _of_name(words, filler.end)  # "Wicked Witch of the West", "University of Cambridge"
-                noun = _noun_after(words, end)
+                noun = nouns_from(words, end)  # "territory" in "Ukrainian territory, in the first ..."
                 if len(filler.text) < 2 or _names_after(words, end + len(noun)):
                     continue  # an initial ("by D. H. Lawrence"), a modifier ("by American singer Lady Gaga")
                 if about(sentence, topic) and _names_one(named, sentence):
@@ -79,15 +79,6 @@ def aligned_answer(question: str, passages: Sequence[Passage], context: str = ""
         return None
     p, sentence, _, text = found[0]
     return Aligned(p, sentence, text)
-
-
-def _noun_after(words: Sequence[str], j: int) -> list[str]:
-    """The common nouns right after a name ("territory" in "Ukrainian territory, in the first ...")."""
-    nouns = []
-    while j < len(words) and is_noun(words[j]):
-        nouns.append(words[j])
-        j += 1
-    return nouns
 
 
 def _names_after(words: Sequence[str], j: int) -> bool:

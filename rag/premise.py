@@ -182,13 +182,17 @@ def is_noun(word: str) -> bool:
     return is_content(word) and not word.lower().endswith(("ed", "ing", "ly")) and word.lower() not in _COUNTS
 
 
+def nouns_from(words: Sequence[str], j: int) -> list[str]:
+    """The common nouns from word j on, as written: "air defence" in "Belarusian air defence units"."""
+    end = j
+    while end < len(words) and is_noun(words[end]):
+        end += 1
+    return list(words[j:end])
+
+
 def _compound(words: Sequence[str], j: int) -> tuple[str, ...]:
-    """The stemmed nouns from word j on: "air defence" in "Belarusian air defence units"."""
-    nouns = []
-    while j < len(words) and is_noun(words[j]):
-        nouns.append(_stem(words[j]))
-        j += 1
-    return tuple(nouns)
+    """The stemmed nouns from word j on (`nouns_from`)."""
+    return tuple(_stem(w) for w in nouns_from(words, j))
 
 
 def _kind(words: Sequence[str]) -> str:
