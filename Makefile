@@ -3,7 +3,6 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
-STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
@@ -25,6 +24,13 @@ ifneq (,$(findstring avx512_bf16,$(CPU_FLAGS)))
 GGML_ARGS += -DGGML_AVX512_BF16=ON
 endif
 endif
+# The wheel is built once per set of instruction flags and kept under a key of those flags: pip's own
+# wheel cache ignores CMAKE_ARGS, so it would hand an AVX-512 build to an AVX2-only CPU (which then
+# dies on an illegal instruction). A machine with other flags builds its own.
+LLAMA_SPEC := llama-cpp-python==0.3.36
+LLAMA_KEY := $(shell echo '$(LLAMA_SPEC) $(GGML_ARGS)' | sha256sum | cut -c1-12)
+LLAMA_WHEELS := $(HOME)/.cache/rag-news/llama-wheels/$(LLAMA_KEY)
+STAMP := $(VENV)/.installed-$(LLAMA_KEY)
 
 .PHONY: install run test test-unit browser eval lint clean
 
@@ -34,7 +40,14 @@ $(STAMP): pyproject.toml Makefile
 	test -d $(VENV) || python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q torch==2.13.0
-	CMAKE_ARGS="$(GGML_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PIP) install -q -e '.[dev]'
+	@echo "llama.cpp for this CPU: $(GGML_ARGS)"
+	ls $(LLAMA_WHEELS)/*.whl >/dev/null 2>&1 || { rm -rf $(LLAMA_WHEELS).part && mkdir -p $(LLAMA_WHEELS).part && \
+	  CMAKE_ARGS="$(GGML_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) \
+	  $(PIP) wheel -q --no-deps --no-cache-dir $(LLAMA_SPEC) -w $(LLAMA_WHEELS).part && \
+	  rm -rf $(LLAMA_WHEELS) && mv $(LLAMA_WHEELS).part $(LLAMA_WHEELS); }
+	$(PIP) install -q --force-reinstall --no-deps $(LLAMA_WHEELS)/*.whl
+	$(PIP) install -q -e '.[dev]'
+	rm -f $(VENV)/.installed*
 	$(PY) -m rag.prepare
 	touch $(STAMP)
 
@@ -44,7 +57,7 @@ run: install
 
 test: install browser
 	$(VENV)/bin/pytest -q tests
-	$(VENV)/bin/rag eval --check --out eval/out
+	$(VENV)/bin/rag eval --suite eval/suites/ci.toml --check --out eval/out
 
 # Debian's Chromium drives the browser tests (Playwright's own browser download is not reachable).
 browser:
@@ -56,7 +69,7 @@ test-unit: install
 	$(VENV)/bin/pytest -q -m "not integration and not browser" tests
 
 eval: install
-	$(VENV)/bin/rag eval --out eval/out
+	$(VENV)/bin/rag eval --suite eval/suites/default.toml --out eval/out-suite
 
 lint: install
 	$(VENV)/bin/ruff check .
