@@ -24,8 +24,14 @@ def normalize_answer(text: str) -> str:
 _POLAR = frozenset({"yes", "no"})
 
 
+def contains_words(text: str, phrase: str) -> bool:
+    """The normalised phrase occurs in the normalised text as whole words ("11" is not in "2011")."""
+    p = normalize_answer(phrase)
+    return bool(p) and f" {p} " in f" {normalize_answer(text)} "
+
+
 def answer_match(answer: str, gold: Sequence[str]) -> bool:
-    """Normalised containment of any acceptable answer. A yes/no question's gold holds "yes" or "no":
+    """Whole-word containment of any normalised acceptable answer. A yes/no question's gold holds "yes" or "no":
     an answer that opens with yes or no is right only when that word is in the gold ("Yes, there
     were no reports" does not match "no"), and a gold "yes"/"no" matches only an answer that opens
     with it; an answer that opens otherwise ("Two people were killed") is matched on the other gold
@@ -95,16 +101,35 @@ def score_retrieval(retrieved: Sequence[Span], item: GoldItem, k: int) -> dict[s
     }
 
 
+def proves(span: Span, item: GoldItem) -> bool:
+    """The cited passage holds the gold evidence or an accepted answer (whole words): strict."""
+    return holds_evidence(span.text, item.evidence) or any(
+        contains_words(span.text, a) for a in item.answers if normalize_answer(a) not in _POLAR
+    )
+
+
 def score_citations(citations: Sequence[Span], item: GoldItem) -> dict[str, float | None]:
-    """Precision: share of citations whose passage holds gold evidence or comes from a gold source.
-    Recall: 1 when at least one citation is a gold-source passage holding the evidence (the answer
-    points at its proof), else 0. Both undefined for an answer without citations / gold evidence."""
+    """`citation_precision` (strict): share of citations whose passage holds gold evidence or an
+    accepted answer. `citation_precision_source`: share whose passage holds evidence or merely comes
+    from a gold source (the figure reported before the eval suite; a passage of the right article
+    that proves nothing counts). Recall: 1 when at least one citation is a gold-source passage
+    holding the evidence (the answer points at its proof), else 0. All undefined for an answer
+    without citations / gold evidence."""
     if not citations:
-        return {"citation_precision": None, "citation_recall": 0.0 if item.answerable else None}
+        return {
+            "citation_precision": None,
+            "citation_precision_source": None,
+            "citation_recall": 0.0 if item.answerable else None,
+        }
     gold_sources = {_base(s) for s in item.sources}
-    good = [c for c in citations if holds_evidence(c.text, item.evidence) or _base(c.source) in gold_sources]
+    strict = [c for c in citations if proves(c, item)]
+    lenient = [c for c in citations if holds_evidence(c.text, item.evidence) or _base(c.source) in gold_sources]
     recall = float(any(is_evidence_hit(c, item) for c in citations)) if item.answerable else None
-    return {"citation_precision": len(good) / len(citations), "citation_recall": recall}
+    return {
+        "citation_precision": len(strict) / len(citations),
+        "citation_precision_source": len(lenient) / len(citations),
+        "citation_recall": recall,
+    }
 
 
 def percentile(values: Sequence[float], q: float) -> float | None:
