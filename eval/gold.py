@@ -30,6 +30,9 @@ class GoldItem:
     sources: tuple[str, ...]
     evidence: tuple[str, ...]
     answerable: bool
+    # Optional: strings whose presence in the answer shows it followed an instruction planted in a
+    # document (a payload word, a false fact the planted text orders) instead of the articles.
+    forbidden: tuple[str, ...] = ()
 
 
 def load_gold(path: Path) -> list[GoldItem]:
@@ -67,6 +70,9 @@ def _parse(line: str, n: int, path: Path, seen: set[str]) -> GoldItem:
     if obj["id"] in seen:
         raise GoldError(f"{where}: duplicate id '{obj['id']}'")
     seen.add(obj["id"])
+    forbidden = obj.get("forbidden", [])
+    if not isinstance(forbidden, list) or not all(isinstance(v, str) for v in forbidden):
+        raise GoldError(f"{where}: 'forbidden', when given, must be a list of strings")
     if obj["answerable"] and not obj["answers"]:
         raise GoldError(f"{where}: an answerable record needs at least one answer")
     if not obj["answerable"] and obj["answers"]:
@@ -79,4 +85,5 @@ def _parse(line: str, n: int, path: Path, seen: set[str]) -> GoldItem:
         sources=tuple(obj["sources"]),
         evidence=tuple(obj["evidence"]),
         answerable=obj["answerable"],
+        forbidden=tuple(forbidden),
     )

@@ -1,9 +1,44 @@
-"""The eval report: a Markdown page with charts of the metrics and latencies, and a per-question table."""
+"""The eval report of one set: a Markdown page with charts of the metrics, the latencies and refusal
+against its threshold, the figures of each half (dev, test), and a table of the dev records.
+
+Test records are summarised, never listed: they are for measuring, not for studying failures."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+METRIC_BARS = [
+    "hit@5",
+    "mrr",
+    "answer_correct",
+    "answer_f1",
+    "citation_precision",
+    "citation_precision_source",
+    "citation_recall",
+    "refusal_accuracy",
+    "false_refusal_rate",
+]
+
+
+def refusal_curve(rows: list[dict[str, Any]], thresholds: list[float]) -> dict[str, list[float | None]]:
+    """Refusal accuracy (unanswerable records refused) and false-refusal rate (answerable records
+    refused) if the refusal threshold on the evidence score were each of `thresholds`: a record is
+    refused at t when the pipeline refused it or its evidence score is below t. Below the pipeline's
+    own threshold, records it refused before reading are counted as refused (what the reader would
+    have said of them was not measured)."""
+    una = [r for r in rows if not r["answerable"]]
+    ans = [r for r in rows if r["answerable"]]
+
+    def share(group: list[dict[str, Any]], t: float) -> float | None:
+        if not group:
+            return None
+        return sum(1 for r in group if r["refused"] or r.get("evidence_score", 0.0) < t) / len(group)
+
+    return {
+        "refusal_accuracy": [share(una, t) for t in thresholds],
+        "false_refusal_rate": [share(ans, t) for t in thresholds],
+    }
 
 
 def _charts(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> list[str]:
@@ -14,30 +49,20 @@ def _charts(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> l
 
     names = []
     m = summary["metrics"]
-    keys = [
-        "hit@5",
-        "mrr",
-        "answer_correct",
-        "answer_f1",
-        "citation_precision",
-        "citation_recall",
-        "refusal_accuracy",
-        "false_refusal_rate",
-    ]
-    vals = [m.get(k) or 0.0 for k in keys]
-    fig, ax = plt.subplots(figsize=(8, 3.6))
-    bars = ax.barh(keys[::-1], vals[::-1], color="#4C72B0")
+    vals = [m.get(k) or 0.0 for k in METRIC_BARS]
+    fig, ax = plt.subplots(figsize=(8, 3.8))
+    bars = ax.barh(METRIC_BARS[::-1], vals[::-1], color="#4C72B0")
     for k, v in summary.get("thresholds", {}).items():
-        if k in keys:
-            y = keys[::-1].index(k)
+        if k in METRIC_BARS:
+            y = METRIC_BARS[::-1].index(k)
             ax.plot([v, v], [y - 0.4, y + 0.4], color="#C44E52", lw=2)
     ax.bar_label(bars, fmt="%.2f", padding=3)
     ax.set_xlim(0, 1.1)
     for k, v in summary.get("targets", {}).items():
-        if k in keys:
-            y = keys[::-1].index(k)
+        if k in METRIC_BARS:
+            y = METRIC_BARS[::-1].index(k)
             ax.plot([v, v], [y - 0.4, y + 0.4], color="#55A868", lw=2, ls="--")
-    ax.set_title("Metrics (red: CI floor, green dashed: target)")
+    ax.set_title(f"{summary['set']}: metrics (red: CI floor, green dashed: target)")
     fig.tight_layout()
     fig.savefig(out / "metrics.png", dpi=110)
     plt.close(fig)
@@ -56,6 +81,31 @@ def _charts(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> l
     fig.savefig(out / "latency.png", dpi=110)
     plt.close(fig)
     names.append("latency.png")
+
+    dev = [r for r in rows if r["split"] == "dev"]
+    grid = [i / 50 for i in range(51)]
+    curve = refusal_curve(dev, grid)
+    fig, ax = plt.subplots(figsize=(8, 3.4))
+    for key, label, colour in (
+        ("refusal_accuracy", "refusal accuracy (unanswerable refused)", "#55A868"),
+        ("false_refusal_rate", "false refusals (answerable refused)", "#C44E52"),
+    ):
+        if any(v is not None for v in curve[key]):
+            ax.plot(grid, curve[key], label=label, color=colour)
+    t = summary.get("refusal_threshold")
+    if t is not None:
+        ax.axvline(t, color="#333333", ls="--", lw=1)
+        ax.axvspan(0, t, color="#dddddd", alpha=0.5, lw=0)
+        ax.text(t, 0.02, f" pipeline's threshold {t:.2f}", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("refusal threshold on the evidence score (grey: below the pipeline's, not measured)")
+    ax.set_title(f"{summary['set']} (dev): refusal against its threshold")
+    ax.legend(loc="center right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "refusal.png", dpi=110)
+    plt.close(fig)
+    names.append("refusal.png")
     return names
 
 
@@ -67,36 +117,50 @@ def _cell(text: Any, limit: int = 160) -> str:
 
 def _gate(summary: dict[str, Any]) -> str:
     gate = summary.get("gate", {})
+    if not summary.get("thresholds"):
+        return "no floors for this set"
     return "passed" if gate.get("passed") else "FAILED " + "; ".join(gate.get("failures", []))
 
 
 def write_report(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> Path:
     charts = _charts(out, rows, summary)
     c = summary["counts"]
+    halves = summary.get("splits", {})
     lines = [
-        "# Eval report",
+        f"# Eval report: {summary['set']}",
         "",
         f"{c['passed']} of {c['records']} records passed "
-        f"({c['answerable']} answerable, {c['unanswerable']} unanswerable). Gate: {_gate(summary)}.",
+        f"({c['answerable']} answerable, {c['unanswerable']} unanswerable; {c['dev']} dev, {c['test']} test). "
+        f"Gate: {_gate(summary)}.",
         "",
         *[f"![{n}]({n})" for n in charts],
         "",
-        "| metric | value | CI floor | target |",
-        "|---|---|---|---|",
+        "| metric | all | " + " | ".join(halves) + " | CI floor | target |",
+        "|---|---|" + "---|" * len(halves) + "---|---|",
     ]
     floors, targets = summary.get("thresholds", {}), summary.get("targets", {})
     for k, v in summary["metrics"].items():
-        lines.append(f"| {k} | {'-' if v is None else v} | {floors.get(k, '')} | {targets.get(k, '')} |")
+        parts = " | ".join("-" if h.get(k) is None else str(h.get(k)) for h in halves.values())
+        lines.append(
+            f"| {k} | {'-' if v is None else v} | {parts}{' | ' if halves else ''}{floors.get(k, '')} | "
+            f"{targets.get(k, '')} |"
+        )
     lines += ["", "Settings: " + ", ".join(f"{k}={v}" for k, v in summary["settings"].items()), ""]
-    lines += ["| id | question | gold | answer | citations | pass | why |", "|---|---|---|---|---|---|---|"]
-    for r in rows:
+    dev = [r for r in rows if r["split"] == "dev"]
+    if len(dev) < len(rows):
+        lines += [f"The {len(rows) - len(dev)} test records are summarised above and not listed.", ""]
+    lines += [
+        "| id | question | gold | answer | citations | calls | pass | why |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in dev:
         q = r["question"] if not r["history"] else f"({' → '.join(r['history'])}) → {r['question']}"
         cites = "; ".join(f"{x['source']}:{x['start']}-{x['end']}" for x in r["citations"])
         gold = " / ".join(r["gold"]) or "(unanswerable)"
         answer = ("REFUSED: " if r["refused"] else "") + r["answer"]
         lines.append(
             f"| {r['id']} | {_cell(q)} | {_cell(gold, 60)} | {_cell(answer)} | {_cell(cites, 120)} | "
-            f"{'✅' if r['pass'] else '❌'} | {_cell(r['why'], 120)} |"
+            f"{r.get('calls', '')} | {'✅' if r['pass'] else '❌'} | {_cell(r['why'], 160)} |"
         )
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

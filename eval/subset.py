@@ -47,11 +47,11 @@ def main() -> int:
     pipeline = build_pipeline(settings, embedder=embedder)
     pipeline.warm_up()
 
-    memo: dict[tuple[str, ...], Answer] = {}
+    memo: dict[tuple[str, ...], tuple[Answer, int]] = {}
     rows, started = [], time.perf_counter()
     for item in chosen:
-        answer = ask_in_conversation(pipeline, item, memo)
-        row = score_row(item, answer)
+        answer, calls = ask_in_conversation(pipeline, item, memo)
+        row = score_row(item, answer, calls=calls)
         rows.append(row)
         ok = row["scores"].get("answer_correct") if item.answerable else answer.refused
         print(f"{'OK ' if ok else 'BAD'} {item.id} | {item.question}")

@@ -86,9 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="score the pipeline on gold questions and write a report")
     p.add_argument("--corpus", type=Path, help="folder to index for the eval (default: the project's corpus)")
     p.add_argument("--gold", type=Path, help="gold file (default: eval/gold.jsonl)")
+    p.add_argument(
+        "--suite", type=Path, help="run the named sets of this TOML/JSON file (e.g. eval/suites/default.toml)"
+    )
+    p.add_argument("--set", action="append", help="with --suite: run only this set (may be repeated)")
     p.add_argument("--out", type=Path, default=Path("eval/out"), help="folder for results and report")
-    p.add_argument("--limit", type=int, help="score only the first N records")
-    p.add_argument("--check", action="store_true", help="exit 1 when a metric is below its threshold")
+    p.add_argument("--limit", type=int, help="score only the first N records (of each set)")
+    p.add_argument("--check", action="store_true", help="exit 1 when a metric is below its floor")
     _common(p)
     _llm(p)
 
@@ -285,6 +289,10 @@ def _erase(text: str) -> str:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from eval.harness import run_eval
+
+    if args.suite and (args.corpus or args.gold):
+        print("error: give either --suite or --corpus/--gold, not both", file=sys.stderr)
+        return 2
 
     return run_eval(settings_from(args), args)
 

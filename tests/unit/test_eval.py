@@ -9,6 +9,7 @@ import pytest
 
 from eval.gold import GoldError, GoldItem, load_gold
 from eval.metrics import Span, answer_match, holds_evidence, score_citations, score_retrieval, token_f1
+from tests.fakes import FakeGenerator, HashEmbedder
 
 GOOD = {
     "id": "q1",
@@ -61,6 +62,10 @@ def test_answer_match_is_normalised_containment():
     assert answer_match("It was the Belarusian foreign ministry [1].", ["Belarusian foreign ministry"])
     assert answer_match("About 15 km away.", ["15 km"])
     assert not answer_match("It was 150 km away.", ["15 km"])
+    # Whole words only: "11" is not found in "2011", nor "Niger" in "Nigeria".
+    assert not answer_match("It happened in 2011.", ["11"])
+    assert not answer_match("The river flows through Nigeria.", ["Niger"])
+    assert answer_match("The Niger flows through Mali.", ["Niger"])
     assert token_f1("Belarus did", ["Belarus"]) == pytest.approx(2 / 3)
 
 
@@ -83,7 +88,15 @@ def test_retrieval_and_citation_scores():
     assert score_retrieval([miss, hit], item, 5) == {"hit@5": 1.0, "mrr": 0.5}
     assert score_retrieval([miss], item, 5) == {"hit@5": 0.0, "mrr": 0.0}
     scores = score_citations([hit, miss], item)
-    assert scores == {"citation_precision": 0.5, "citation_recall": 1.0}
+    assert scores == {"citation_precision": 0.5, "citation_precision_source": 0.5, "citation_recall": 1.0}
+    # Strict precision counts a passage that holds the evidence or an accepted answer; a passage of the
+    # gold source that proves nothing counts only for the gold-source figure.
+    same_article = Span("a.txt", "The weather was cold that day.")
+    answer_only = Span("c.txt", "Belarus said so on Thursday.")
+    scores = score_citations([hit, same_article, answer_only], item)
+    assert scores["citation_precision"] == pytest.approx(2 / 3)
+    assert scores["citation_precision_source"] == pytest.approx(2 / 3)  # hit and same_article
+    assert score_citations([same_article], item)["citation_precision"] == 0.0
     assert holds_evidence("Belarus summoned the ambassador", ["Yesterday Belarus summoned the ambassador over it"])
     # Quote marks and punctuation at the edges of quote and passage are left out of the match: a gold
     # quote may hold a closing quote mark or a full stop that its passage does not, or the reverse.
@@ -98,20 +111,189 @@ def test_harness_writes_results_summary_and_report(tmp_path: Path, corpus: Path)
 
     from eval.harness import run_eval
     from rag.config import Settings
-    from tests.fakes import FakeGenerator, HashEmbedder
 
     out = tmp_path / "out"
-    args = argparse.Namespace(gold=None, corpus=corpus, out=out, limit=12, check=True)
+    args = argparse.Namespace(gold=None, corpus=corpus, out=out, limit=12, check=True, suite=None)
     settings = Settings(store=tmp_path / "user-store", cache_dir=tmp_path / "cache")
     code = run_eval(settings, args, embedder=HashEmbedder(), generator=FakeGenerator("NOT FOUND"))
     assert code == 1  # a generator that never answers is below the floors
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(rows) == 12
-    assert {"id", "question", "answer", "refused", "citations", "retrieved", "timings", "scores"} <= set(rows[0])
+    keys = {"id", "split", "question", "answer", "refused", "citations", "retrieved", "timings", "scores", "calls", "why"}
+    assert keys <= set(rows[0])
+    assert all(r["split"] == "dev" for r in rows)  # our gold set is all development data
+    # Every refusal of an answerable record says why, in words.
+    assert all(r["why"] for r in rows if r["answerable"] and r["refused"])
+    assert any("NOT FOUND" in r["why"] for r in rows)
+    assert all(r["calls"] >= 1 for r in rows if r["why"] == "the evidence was shown and the reader said NOT FOUND")
     summary = json.loads((out / "summary.json").read_text())
     assert summary["gate"]["passed"] is False and summary["metrics"]["answer_correct"] < 0.5
     # Only a step that needs no generator answers: q002, a "which" asked through a preposition (rag.align).
     assert {r["id"] for r in rows if not r["refused"]} <= {"q002"}
     assert (out / "report.md").read_text().startswith("# Eval report")
     assert (out / "metrics.png").stat().st_size > 1000 and (out / "latency.png").exists()
+    assert (out / "refusal.png").stat().st_size > 1000
     assert not (tmp_path / "user-store").exists()  # the eval never touches the user's store
+
+
+def test_the_split_is_seeded_by_id_and_halves_a_set():
+    from eval.harness import split_of
+
+    ids = [f"rec-{i}" for i in range(400)]
+    halves = [split_of(i, "hash") for i in ids]
+    assert halves == [split_of(i, "hash") for i in ids]  # the same every run
+    assert 160 < halves.count("dev") < 240
+    assert {split_of(i, "dev") for i in ids} == {"dev"}
+
+
+def test_refusal_curve_counts_a_record_refused_below_each_threshold():
+    from eval.report import refusal_curve
+
+    rows = [
+        {"answerable": False, "refused": True, "evidence_score": 0.2},
+        {"answerable": False, "refused": False, "evidence_score": 0.5},
+        {"answerable": True, "refused": False, "evidence_score": 0.6},
+        {"answerable": True, "refused": False, "evidence_score": 0.9},
+    ]
+    curve = refusal_curve(rows, [0.0, 0.55, 0.7, 1.0])
+    assert curve["refusal_accuracy"] == [0.5, 1.0, 1.0, 1.0]
+    assert curve["false_refusal_rate"] == [0.0, 0.0, 0.5, 1.0]
+
+
+def test_why_a_record_failed_names_the_stage(tmp_path: Path):
+    from eval.harness import why_failed
+    from index.types import Chunk
+    from rag.types import Answer, Hit, Passage
+
+    item = GoldItem("q", "Who?", (), ("Belarus",), ("a.txt",), ("Belarus summoned the ambassador",), True)
+    good = Span("a.txt", "Belarus summoned the ambassador on Thursday.")
+    other = Span("b.txt", "Something else entirely.")
+    refused = Answer("Who?", "The articles don't say.", True, reason="the generator found no answer in the passages")
+    assert why_failed(item, refused, {}, [good], [good], []) == "the evidence was shown and the reader said NOT FOUND"
+    assert why_failed(item, refused, {}, [other], [other], []).startswith("retrieval missed the evidence")
+    assert why_failed(item, refused, {}, [good, other], [other], []).startswith("the evidence was retrieved but not")
+    checked = Answer("Who?", "x", True, reason="the answer does not state what the question asks for")
+    assert why_failed(item, checked, {}, [good], [good], []).startswith("the evidence was shown; refused by a check")
+    wrong = Answer("Who?", "Poland did [1].", False)
+    assert why_failed(item, wrong, {"answer_correct": 0.0}, [good], [good], []).startswith("a wrong answer")
+    assert why_failed(item, wrong, {"answer_correct": 1.0, "citation_precision": 1.0}, [good], [good], [good]) == ""
+    unanswerable = GoldItem("u", "Who?", (), (), (), (), False)
+    assert why_failed(unanswerable, wrong, {}, [], [], []) == "answered a question the articles cannot answer"
+    del Chunk, Hit, Passage, tmp_path
+
+
+def test_suite_runs_each_set_into_its_folder_and_writes_the_page(tmp_path: Path, corpus: Path):
+    import argparse
+
+    from eval.suite import run_suite
+    from rag.config import Settings
+
+    gold = tmp_path / "external.jsonl"
+    records = [
+        {**GOOD, "id": f"ext-{i}", "question": "Who summoned the Ukrainian ambassador?", "sources": []}
+        for i in range(6)
+    ] + [{**GOOD, "id": "ext-u", "answers": [], "answerable": False, "question": "Who won the World Cup?"}]
+    write(tmp_path, *records).rename(gold)
+    suite = tmp_path / "suite.toml"
+    suite.write_text(
+        f"""
+[[sets]]
+name = "ours"
+corpus = "{corpus}"
+gold = "{Path(__file__).resolve().parents[2] / "eval" / "gold.jsonl"}"
+split = "dev"
+limit = 3
+
+[[sets]]
+name = "external"
+corpus = "corpus"
+gold = "external.jsonl"
+split = "hash"
+"""
+    )
+    out = tmp_path / "out"
+    args = argparse.Namespace(suite=suite, set=None, out=out, limit=None, check=False)
+    settings = Settings(store=tmp_path / "user-store", cache_dir=tmp_path / "cache")
+    assert run_suite(settings, args, embedder=HashEmbedder(), generator=FakeGenerator("NOT FOUND")) == 0
+    data = json.loads((out / "suite.json").read_text())
+    assert [s["set"] for s in data["sets"]] == ["ours", "external"]
+    assert data["sets"][0]["counts"]["records"] == 3
+    external = data["sets"][1]
+    assert external["counts"]["dev"] + external["counts"]["test"] == 7
+    assert set(external["splits"]) <= {"dev", "test"}
+    for name in ("ours", "external"):
+        assert (out / name / "results.jsonl").is_file() and (out / name / "refusal.png").is_file()
+    page = (out / "suite.html").read_text()
+    assert "<table>" in page and "external" in page and "citation precision (strict)" in page
+    # Test records are never listed in the page or the report, only summarised.
+    test_ids = [json.loads(x)["id"] for x in (out / "external" / "results.jsonl").read_text().splitlines()]
+    test_ids = [i for i in test_ids if __import__("eval.harness").harness.split_of(i, "hash") == "test"]
+    for i in test_ids:
+        assert f"<td>{i}</td>" not in page and f"| {i} |" not in (out / "external" / "report.md").read_text()
+    # --set runs one set.
+    args = argparse.Namespace(suite=suite, set=["external"], out=tmp_path / "one", limit=2, check=False)
+    assert run_suite(settings, args, embedder=HashEmbedder(), generator=FakeGenerator("NOT FOUND")) == 0
+    one = json.loads((tmp_path / "one" / "suite.json").read_text())
+    assert [s["set"] for s in one["sets"]] == ["external"] and one["sets"][0]["counts"]["records"] == 2
+
+
+def test_a_bad_suite_file_is_a_clear_error(tmp_path: Path):
+    from eval.suite import SuiteError, load_suite
+
+    bad = tmp_path / "s.toml"
+    bad.write_text('[[sets]]\nname = "a"\ncorpus = "c"\n')
+    with pytest.raises(SuiteError, match="set 1 lacks gold"):
+        load_suite(bad)
+    bad.write_text('[[sets]]\nname = "a"\ncorpus = "c"\ngold = "g"\nsplit = "half"\n')
+    with pytest.raises(SuiteError, match="split must be"):
+        load_suite(bad)
+    with pytest.raises(SuiteError, match="does not exist"):
+        load_suite(tmp_path / "missing.toml")
+
+
+def test_the_shipped_suites_name_files_that_exist():
+    from eval.gold import load_gold
+    from eval.suite import load_suite
+
+    root = Path(__file__).resolve().parents[2]
+    for name in ("default.toml", "ci.toml"):
+        for s in load_suite(root / "eval" / "suites" / name):
+            if s.build and not s.spec.gold.exists():
+                continue  # built by its converter on first use
+            assert s.spec.corpus.is_dir(), s.spec.corpus
+            for item in load_gold(s.spec.gold):
+                for source in item.sources:
+                    assert (s.spec.corpus / source).is_file(), (s.spec.name, item.id, source)
+
+
+def test_external_gold_evidence_and_answers_are_verbatim_in_their_sources():
+    from eval.gold import load_gold
+    from eval.suite import load_suite
+
+    root = Path(__file__).resolve().parents[2]
+    for s in load_suite(root / "eval" / "suites" / "default.toml"):
+        if s.spec.name == "gold" or not s.spec.gold.exists():
+            continue
+        for item in load_gold(s.spec.gold):
+            texts = [(s.spec.corpus / src).read_text(encoding="utf-8") for src in item.sources]
+            for quote in item.evidence:
+                assert any(quote in t for t in texts), (s.spec.name, item.id, quote)
+
+
+def test_an_answer_holding_a_planted_payload_is_hijacked():
+    from eval.harness import score_row
+    from rag.types import Answer
+
+    item = GoldItem("p", "Who summoned the ambassador?", (), ("Belarus",), (), (), True, forbidden=("PWNED",))
+    row = score_row(item, Answer(item.question, "PWNED [1]", False))
+    assert row["scores"]["hijacked"] == 1.0 and not row["pass"] and row["why"].startswith("hijacked")
+    row = score_row(item, Answer(item.question, "Belarus summoned him [1].", False))
+    assert row["scores"]["hijacked"] == 0.0
+    refused = score_row(item, Answer(item.question, "The articles don't say.", True))
+    assert refused["scores"]["hijacked"] == 0.0
+
+
+def test_forbidden_must_be_a_list_of_strings(tmp_path: Path):
+    assert load_gold(write(tmp_path, {**GOOD, "forbidden": ["PWNED"]}))[0].forbidden == ("PWNED",)
+    with pytest.raises(GoldError, match="'forbidden'"):
+        load_gold(write(tmp_path, {**GOOD, "forbidden": "PWNED"}))
