@@ -137,7 +137,13 @@ def link_markers(text: str, prefix: str) -> str:
 def answer_html(answer: Answer, turn: int) -> str:
     if answer.refused:
         return f'<div class="refusal"><strong>{REFUSAL_LABEL}.</strong> {html.escape(answer.text)}</div>'
-    return link_markers(answer.text, f"cite-{turn}")
+    short = answer.short_answer
+    lead = (
+        f'<div class="short-answer"><strong>{html.escape(short.text)}</strong></div>'
+        if short is not None and short.text.strip() != answer.text.strip() and len(short.text) <= 120
+        else ""
+    )
+    return lead + link_markers(answer.text, f"cite-{turn}")
 
 
 def context_of(source: str, start: int, end: int, hits: Sequence[Hit], margin: int = 320) -> tuple[str, str, str]:
@@ -296,6 +302,7 @@ a.cite { display: inline-block; padding: 0 5px; margin: 0 1px; border-radius: 6p
   line-height: 1.5; text-decoration: none !important; color: #1d4ed8 !important; background: #dbeafe; cursor: pointer; }
 a.cite:hover { background: #bfdbfe; }
 .refusal { border-left: 4px solid #d97706; background: #fffbeb; color: #78350f; padding: 8px 12px; border-radius: 6px; }
+.short-answer { font-size: 1.1em; margin-bottom: 4px; }
 .failure { border-left: 4px solid #dc2626; background: #fef2f2; color: #7f1d1d; padding: 8px 12px; border-radius: 6px; }
 .waiting { color: var(--body-text-color-subdued); font-style: italic; }
 #evidence { max-height: 640px; overflow-y: auto !important; padding-right: 4px; }

@@ -66,6 +66,16 @@ class TimedGenerator:
         return None if model is None else len(model.tokenize(text.encode(), add_bos=False, special=True))
 
     def stream(self, messages: Sequence[Any], max_tokens: int) -> Iterator[str]:
+        yield from self._timed(messages, self.inner.stream(messages, max_tokens))
+
+    def stream_scored(self, messages: Sequence[Any], max_tokens: int, refuse_at: float = 0.5) -> Iterator[Any]:
+        """The reader's stream (its probability of NOT FOUND, then text), timed like `stream`."""
+        yield from self._timed(messages, self.inner.stream_scored(messages, max_tokens, refuse_at))
+
+    def extract(self, messages: Sequence[Any], passages: Sequence[str], max_tokens: int, refuse_at: float = 0.5) -> Any:
+        return self.inner.extract(messages, passages, max_tokens, refuse_at)
+
+    def _timed(self, messages: Sequence[Any], deltas: Iterator[Any]) -> Iterator[Any]:
         from rag.generate import chatml
 
         call = Call(time.perf_counter())
@@ -79,9 +89,10 @@ class TimedGenerator:
                 cached += 1
             call.prompt_tokens, call.cached_tokens = len(tokens), cached
         self.calls.append(call)
-        for delta in self.inner.stream(messages, max_tokens):
-            call.first = call.first or time.perf_counter()
-            call.text += delta
+        for delta in deltas:
+            if isinstance(delta, str):
+                call.first = call.first or time.perf_counter()
+                call.text += delta
             yield delta
         call.end = time.perf_counter()
 
@@ -144,6 +155,8 @@ def ask(pipeline: Any, spy: TimedGenerator, retriever: TimedRetriever, qid: str,
     prefill, decode = c.first - c.start, c.end - c.first
     return row | {
         "generated": True,
+        "first_token_s": round(c.first - t0, 2),
+        "generations": len(spy.calls),
         "prompt_build_s": round(c.start - evidence_at, 4),
         "prefill_s": round(prefill, 2),
         "decode_s": round(decode, 2),
@@ -175,6 +188,9 @@ def bench_model(model: str, store: Path, embedder: Any, questions: Sequence[tupl
     generated = [r for r in rows if r["generated"]]
     for key in ("retrieve_s", "select_s", "total_s"):
         summary[f"median_{key}"] = statistics.median(r[key] for r in rows)
+    totals = sorted(r["total_s"] for r in rows)
+    summary["p95_total_s"] = totals[min(len(totals) - 1, round(0.95 * (len(totals) - 1)))]
+    summary["p95_over_p50"] = round(summary["p95_total_s"] / summary["median_total_s"], 2)
     for key in (
         "prompt_build_s",
         "prefill_s",
@@ -185,6 +201,8 @@ def bench_model(model: str, store: Path, embedder: Any, questions: Sequence[tupl
         "output_tokens",
         "prefill_tok_s",
         "decode_tok_s",
+        "first_token_s",
+        "generations",
     ):
         values = [r[key] for r in generated if r[key] is not None]
         summary[f"median_{key}"] = statistics.median(values) if values else None
@@ -215,6 +233,10 @@ def print_model(s: dict[str, Any]) -> None:
         f"tokens), decode {m['decode_s']:.2f} s ({m['decode_tok_s']:.1f} tok/s, {m['output_tokens']:.0f} tokens), "
         f"total {m['total_s']:.2f} s"
     )
+    print(
+        f"  first token p50 {m['first_token_s']:.2f} s; total p50 {m['total_s']:.2f} s, p95 {s['p95_total_s']:.2f} s "
+        f"(p95/p50 {s['p95_over_p50']}); generations per answered question, median {m['generations']:.0f}"
+    )
 
 
 def main() -> int:
@@ -228,6 +250,11 @@ def main() -> int:
     questions = gold_questions(args.questions)
     corpus = args.corpus or Settings().corpus
     loads = [load_average()]
+    from eval.harness import cpu_name
+
+    flags = next((x for x in Path("/proc/cpuinfo").read_text().splitlines() if x.startswith("flags")), "")
+    wanted = ("avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "amx_int8")
+    print(f"CPU: {cpu_name()}; flags: {' '.join(f for f in wanted if f in flags.split())}")
     with tempfile.TemporaryDirectory(prefix="bench-answer-") as tmp:
         store = Path(tmp) / "store"
         settings = Settings(store=store, collection="bench")

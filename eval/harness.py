@@ -33,7 +33,7 @@ from eval.metrics import (
 from eval.report import write_report
 from index.embed import Embedder
 from rag.config import PROJECT_ROOT, Settings
-from rag.generate import Extractor, Generator, Message
+from rag.generate import Extraction, Extractor, Generator, Message, ScoredStreamer
 from rag.pipeline import Pipeline
 from rag.rewrite import Turn
 from rag.types import Answer
@@ -66,7 +66,8 @@ def replace_settings(settings: Settings, **changes: Any) -> Settings:
 
 
 class CountingGenerator:
-    """Counts the generations asked of the generator it wraps (a stream or a constrained copy)."""
+    """Counts the generations asked of the generator it wraps (a stream or a constrained copy), and
+    offers exactly what it offers (`Extractor`, `ScoredStreamer`)."""
 
     def __init__(self, inner: Generator):
         self.inner = inner
@@ -78,15 +79,28 @@ class CountingGenerator:
         return self.inner.stream(messages, max_tokens)
 
 
-class CountingExtractor(CountingGenerator):
-    def extract(self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int) -> str:
+class _CountingExtractor(CountingGenerator):
+    def extract(
+        self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int, refuse_at: float = 0.5
+    ) -> Extraction:
         self.calls += 1
         assert isinstance(self.inner, Extractor)
-        return self.inner.extract(messages, passages, max_tokens)
+        return self.inner.extract(messages, passages, max_tokens, refuse_at)
+
+
+class _CountingReader(_CountingExtractor):
+    def stream_scored(
+        self, messages: Sequence[Message], max_tokens: int, refuse_at: float = 0.5
+    ) -> Iterator[str | float]:
+        self.calls += 1
+        assert isinstance(self.inner, ScoredStreamer)
+        return self.inner.stream_scored(messages, max_tokens, refuse_at)
 
 
 def counting(generator: Generator) -> CountingGenerator:
-    return CountingExtractor(generator) if isinstance(generator, Extractor) else CountingGenerator(generator)
+    if isinstance(generator, Extractor) and isinstance(generator, ScoredStreamer):
+        return _CountingReader(generator)
+    return _CountingExtractor(generator) if isinstance(generator, Extractor) else CountingGenerator(generator)
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,7 @@ class EvalSet:
     gold: Path
     split: str = "dev"  # "dev" or "hash" (see split_of)
     limit: int | None = None
+    half: str | None = None  # run only this half ("dev" or "test"); None: both
 
 
 def run_eval(
@@ -138,6 +153,8 @@ def evaluate_set(
     from rag.factory import build_embedder, build_pipeline, run_index
 
     items = load_gold(spec.gold)
+    if spec.half:
+        items = [i for i in items if split_of(i.id, spec.split) == spec.half]
     if spec.limit:
         items = items[: spec.limit]
     out.mkdir(parents=True, exist_ok=True)
@@ -208,7 +225,9 @@ def gate(summary: dict[str, Any], name: str) -> None:
     limits = thresholds_for(name)
     metrics = summary["metrics"]
     summary["thresholds"], summary["targets"] = limits["floors"], limits["targets"]
-    failures = [f"{k} {metrics.get(k)} < floor {v}" for k, v in limits["floors"].items() if not _meets(metrics.get(k), v)]
+    failures = [
+        f"{k} {metrics.get(k)} < floor {v}" for k, v in limits["floors"].items() if not _meets(metrics.get(k), v)
+    ]
     summary["gate"] = {"passed": not failures, "failures": failures}
     summary["targets_missed"] = [
         f"{k} {metrics.get(k)} < target {v}" for k, v in limits["targets"].items() if not _meets(metrics.get(k), v)
@@ -291,6 +310,7 @@ def score_row(item: GoldItem, answer: Answer, split: str = "dev", calls: int = 0
         "timings": data["timings"],
         "calls": calls,
         "evidence_score": round(evidence_score(answer), 4),
+        "not_found_p": None if answer.not_found_p is None else round(answer.not_found_p, 4),
         "search_query": answer.search_query,
         "reason": answer.reason,
         "steps": data.get("steps", []),
@@ -410,6 +430,7 @@ def summarise(
         "metrics": metrics_of(rows),
         "splits": {s: m for s, m in splits.items() if m["records"]},
         "refusal_threshold": settings.min_relevance,
+        "refuse_at": settings.refuse_at,
         "settings": {
             "corpus": str(spec.corpus),
             "gold": str(spec.gold),
@@ -423,7 +444,7 @@ def summarise(
             "rerank_pool": settings.rerank_pool,
             "passages": settings.passages,
             "min_relevance": settings.min_relevance,
-            "second_look": settings.second_look,
+            "refuse_at": settings.refuse_at,
             "chunk_size": settings.chunk_size,
             "chunk_overlap": settings.chunk_overlap,
             "warm_up_s": round(warm_s, 2),

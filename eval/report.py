@@ -21,19 +21,34 @@ METRIC_BARS = [
 ]
 
 
+def _reader_refused(r: dict[str, Any]) -> bool:
+    steps = r.get("steps") or []
+    return bool(r["refused"] and steps and steps[-1]["step"] == "read")
+
+
+def refused_at(r: dict[str, Any], t: float) -> bool:
+    """Whether the record would be refused with the refusal threshold at t. With the reader's
+    probability of NOT FOUND (`not_found_p`): refused when that is at least t, or when another step
+    refused it (a record the reader refused counts as answered below its probability: what would
+    have followed was not measured). Without it, on the evidence score: refused when the pipeline
+    refused it or its score is below t (below the pipeline's own threshold, records it refused before
+    reading count as refused)."""
+    p = r.get("not_found_p")
+    if p is not None:
+        return p >= t or (r["refused"] and not _reader_refused(r))
+    return bool(r["refused"] or r.get("evidence_score", 0.0) < t)
+
+
 def refusal_curve(rows: list[dict[str, Any]], thresholds: list[float]) -> dict[str, list[float | None]]:
     """Refusal accuracy (unanswerable records refused) and false-refusal rate (answerable records
-    refused) if the refusal threshold on the evidence score were each of `thresholds`: a record is
-    refused at t when the pipeline refused it or its evidence score is below t. Below the pipeline's
-    own threshold, records it refused before reading are counted as refused (what the reader would
-    have said of them was not measured)."""
+    refused) if the refusal threshold were each of `thresholds` (`refused_at`)."""
     una = [r for r in rows if not r["answerable"]]
     ans = [r for r in rows if r["answerable"]]
 
     def share(group: list[dict[str, Any]], t: float) -> float | None:
         if not group:
             return None
-        return sum(1 for r in group if r["refused"] or r.get("evidence_score", 0.0) < t) / len(group)
+        return sum(1 for r in group if refused_at(r, t)) / len(group)
 
     return {
         "refusal_accuracy": [share(una, t) for t in thresholds],
@@ -92,14 +107,20 @@ def _charts(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> l
     ):
         if any(v is not None for v in curve[key]):
             ax.plot(grid, curve[key], label=label, color=colour)
-    t = summary.get("refusal_threshold")
+    on_reader = any(r.get("not_found_p") is not None for r in dev)
+    t = summary.get("refuse_at") if on_reader else summary.get("refusal_threshold")
     if t is not None:
         ax.axvline(t, color="#333333", ls="--", lw=1)
-        ax.axvspan(0, t, color="#dddddd", alpha=0.5, lw=0)
+        if not on_reader:
+            ax.axvspan(0, t, color="#dddddd", alpha=0.5, lw=0)
         ax.text(t, 0.02, f" pipeline's threshold {t:.2f}", fontsize=8)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.05)
-    ax.set_xlabel("refusal threshold on the evidence score (grey: below the pipeline's, not measured)")
+    ax.set_xlabel(
+        "refusal threshold on the reader's P(NOT FOUND)"
+        if on_reader
+        else "refusal threshold on the evidence score (grey: below the pipeline's, not measured)"
+    )
     ax.set_title(f"{summary['set']} (dev): refusal against its threshold")
     ax.legend(loc="center right", fontsize=8)
     fig.tight_layout()

@@ -137,7 +137,7 @@ def run_suite(
     generator = generator or build_generator(settings)
     summaries, started = [], time.perf_counter()
     for s in sets:
-        spec = replace(s.spec, limit=args.limit or s.spec.limit)
+        spec = replace(s.spec, limit=args.limit or s.spec.limit, half=getattr(args, "half", None))
         try:
             build_set(s)
             summary = evaluate_set(settings, spec, out / spec.name, embedder=embedder, generator=generator)
@@ -216,7 +216,8 @@ def render_html(suite: dict[str, Any], out: Path) -> str:
         )
         fails = _failures(out / name / "results.jsonl")
         rows = "".join(
-            f"<tr><td>{e(r['id'])}</td><td>{e(r['question'])}</td><td>{e(' / '.join(r['gold']) or '(unanswerable)')}</td>"
+            f"<tr><td>{e(r['id'])}</td><td>{e(r['question'])}</td>"
+            f"<td>{e(' / '.join(r['gold']) or '(unanswerable)')}</td>"
             f"<td>{'REFUSED: ' if r['refused'] else ''}{e(r['answer'][:200])}</td><td>{r.get('calls', '')}</td>"
             f"<td>{e(r['why'])}</td></tr>"
             for r in fails
@@ -237,12 +238,12 @@ def render_html(suite: dict[str, Any], out: Path) -> str:
 td,th{{border:1px solid #ccc;padding:3px 6px;vertical-align:top;}} th{{background:#f3f3f3;}}
 img{{max-width:48%;}}</style></head><body>
 <h1>Eval suite</h1>
-<p>{e(suite['suite'])}, {len(suite['sets'])} sets, {suite['seconds']:.0f} s on {e(cpu)}. Rows per set: the whole set
+<p>{e(suite["suite"])}, {len(suite["sets"])} sets, {suite["seconds"]:.0f} s on {e(cpu)}. Rows per set: the whole set
 and its halves. Study failures on <b>dev</b>; <b>test</b> is for measuring only, so its records are not listed.
 Citation precision (strict) counts a citation when its passage holds the gold evidence or an accepted answer;
 (gold source) also counts any passage of a gold article.</p>
-<table><tr><th>set</th><th>half</th>{head}</tr>{''.join(body)}</table>
-{''.join(sections)}
+<table><tr><th>set</th><th>half</th>{head}</tr>{"".join(body)}</table>
+{"".join(sections)}
 </body></html>
 """
 

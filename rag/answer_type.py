@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.text import MONTHS, NUMBER_WORDS, WEEKDAYS, has_term, terms, without_markers
+from rag.text import MONTHS, NUMBER_WORDS, WEEKDAYS
 
 Kind = Literal["name", "number", "time"]
 
@@ -106,46 +106,3 @@ def holds_kind(kind: Kind, text: str) -> bool:
     if kind == "time":
         return bool(_TIME.search(text))
     raise ValueError(f"holds_kind does not judge {kind!r}")
-
-
-# "What anniversary was ...", "Which missile systems did ...", "What sort of terrain ...": the noun
-# after what/which (after "sort/kind/type of"), up to the verb.
-_WHAT_NOUN = re.compile(
-    r"\b(?:what|which)\s+(?:(?:sort|kind|type)s?\s+of\s+)?(?P<noun>(?:[a-z][\w-]*\s+){0,2}?[a-z][\w-]*)\s+"
-    r"(?:is|was|are|were|did|does|do|has|have|had|will|would|can|could)\b",
-    re.I,
-)
-
-
-def names_the_thing(question: str, answer: str) -> bool:
-    """Whether a "what X / which X" question's answer is a phrase that ends in X and says more than X
-    ("80th anniversary [1]" for "What anniversary was Belarus marking?"): the answer has the shape asked
-    for, whatever else it says."""
-    m = _WHAT_NOUN.search(question)
-    if not m:
-        return False
-    words = re.findall(r"[\w’'-]+", without_markers(answer))
-    head = m.group("noun").split()[-1].lower()
-    return len(words) > 1 and _singular(words[-1].lower()) == _singular(head)
-
-
-def restates_news(again: str, answer: str, asked: str, source: str | None = None) -> bool:
-    """Whether `again` (the answer given a second time) says every term that `answer` adds to `asked`
-    (the question and conversation), and the answer adds something: "Iskander missile systems" is
-    restated by "Belarus deployed Iskander systems [1]", not by "Belarus deployed missiles". With
-    `source`, the passage `answer` was read from, only the terms the passage holds are news: the
-    reader's own wording ("agricultural land" for the passage's "agricultural field") is not a
-    different answer, and it is no answer either."""
-    known = set(terms(asked, parts=False))
-    grounded = set(terms(source, parts=False)) if source is not None else None
-    news = [
-        t
-        for t in terms(without_markers(answer), parts=False)
-        if not has_term(t, known) and (grounded is None or has_term(t, grounded))
-    ]
-    said = set(terms(without_markers(again), parts=False))
-    return bool(news) and all(has_term(t, said) for t in news)
-
-
-def _singular(word: str) -> str:
-    return word[:-1] if word.endswith("s") and not word.endswith("ss") else word

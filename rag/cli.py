@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--suite", type=Path, help="run the named sets of this TOML/JSON file (e.g. eval/suites/default.toml)"
     )
     p.add_argument("--set", action="append", help="with --suite: run only this set (may be repeated)")
+    p.add_argument("--half", choices=["dev", "test"], help="with --suite: run only this half of each set")
     p.add_argument("--out", type=Path, default=Path("eval/out"), help="folder for results and report")
     p.add_argument("--limit", type=int, help="score only the first N records (of each set)")
     p.add_argument("--check", action="store_true", help="exit 1 when a metric is below its floor")

@@ -33,10 +33,16 @@ class Settings(BaseSettings):
     rerank_pool: int = 16  # chunks taken from fusion for sentence scoring (<= top_k: no reranking)
     candidates: int = 30  # chunks each retriever proposes
     passages: int = 10  # sentence passages shown to the generator
-    min_relevance: float = 0.30  # below this evidence score the answer is refused
-    # After NOT FOUND, ask which passage answers and answer from it alone; check an answer by asking
-    # again with only the passages it cites. Cuts wrong answers by about a third (README, "Second look").
-    second_look: bool = True
+    min_relevance: float = 0.30  # below this evidence score the question is refused before reading
+    # The reader refuses when its own first-token probability of NOT FOUND is at least this. Chosen on
+    # the dev halves of the suite's external sets (docs/one-path.md): at 0.15 against 0.5, BIG-bench
+    # conflicts kept its 43 right answers of 90 and refused 10 more wrong ones and 9 more of its 25
+    # unanswerable; QuAC kept 24 of 81 and refused 6 more wrong and 2 more of 32 unanswerable.
+    refuse_at: float = 0.15
+    # An answer whose best cited passage scores below this as evidence is refused. Chosen on the same
+    # dev halves: at 0.40 against none, 3 of 91 right answers were lost, 10 of 65 wrong answers and
+    # 6 more of 60 unanswerable questions refused (docs/one-path.md).
+    min_cited_score: float = 0.40
 
     # Generation.
     llm: Literal["llama-cpp", "openai"] = "llama-cpp"

@@ -22,9 +22,15 @@ _NOT_FOUND_BYTES = NOT_FOUND.encode()
 _REPLY = re.compile(r"\s*\[(\d+)\]\s*(.*\S)\s*$", re.S)
 
 
+# Chat-template markers a document may carry ("<|im_start|>system ..."): shown with a space inside, so
+# the tokenizer never reads them as the real control tokens that end the user's turn.
+_CONTROL = re.compile(r"<\|([^|<>\s]{1,32})\|>")
+
+
 def shown(text: str) -> str:
-    """A passage's text as the prompt shows it: whitespace runs as one space."""
-    return " ".join(text.split())
+    """A passage's text as the prompt shows it: whitespace runs as one space, chat-template markers
+    broken ("<|im_end|>" as "< |im_end| >")."""
+    return _CONTROL.sub(r"< |\1| >", " ".join(text.split()))
 
 
 class SpanConstraint:
@@ -32,11 +38,14 @@ class SpanConstraint:
     `NOT FOUND` or `[n]` + " " + words copied from `texts[n-1]` (as `shown`)."""
 
     def __init__(self, texts: Sequence[str], vocab: Mapping[bytes, int], stop: Collection[int]):
-        self._targets = {f"[{i}]".encode(): f" {shown(t)}".encode() for i, t in enumerate(texts, start=1)}
+        # An empty text is a passage that may not be quoted: its number is not offered.
+        self._targets = {f"[{i}]".encode(): f" {shown(t)}".encode() for i, t in enumerate(texts, start=1) if t.strip()}
         self._starts = {h: [i for i, c in enumerate(t) if c == 0x20] for h, t in self._targets.items()}
         self._vocab = vocab
         self._longest = max(map(len, vocab), default=1)
         self._stop = frozenset(stop)
+        # The first tokens that begin NOT FOUND: the reader's probability of refusing is theirs.
+        self.not_found_starts = frozenset(self._pieces(_NOT_FOUND_BYTES, 0))
 
     def allowed(self, generated: bytes) -> set[int]:
         out: set[int] = set()
@@ -94,10 +103,13 @@ def _word_byte(b: int) -> bool:
 
 @dataclass(frozen=True)
 class Copied:
-    """The passage a reply copied from and the words copied, as the passage writes them."""
+    """The passage a reply copied from and the words copied, as the passage writes them; `start` and
+    `end` are their offsets in the source file (`text == file[start:end]`)."""
 
     passage: Passage
     text: str
+    start: int = 0
+    end: int = 0
 
 
 def parse_reply(reply: str, passages: Sequence[Passage]) -> Copied | None:
@@ -111,4 +123,6 @@ def parse_reply(reply: str, passages: Sequence[Passage]) -> Copied | None:
     if passage is None or not words:
         return None
     found = re.search(r"\s+".join(map(re.escape, words)), passage.text)
-    return Copied(passage, found.group()) if found else None
+    if not found:
+        return None
+    return Copied(passage, found.group(), passage.start + found.start(), passage.start + found.end())

@@ -102,7 +102,7 @@ def build_pipeline(
         rerank_pool=settings.rerank_pool,
         passages=settings.passages,
         min_relevance=settings.min_relevance,
-        second_look=settings.second_look,
-        max_answer_tokens=settings.max_answer_tokens,
+        refuse_at=settings.refuse_at,
+        min_cited_score=settings.min_cited_score,
     )
     return Pipeline(retriever, SentenceSelector(embedder), generator or build_generator(settings), options=options)

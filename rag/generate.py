@@ -27,11 +27,35 @@ class Generator(Protocol):
     def stream(self, messages: Sequence[Message], max_tokens: int) -> Iterator[str]: ...
 
 
+@dataclass(frozen=True)
+class Extraction:
+    """A constrained reply (`NOT FOUND`, or `[n]` and words copied from passage n) and the reader's own
+    probability of NOT FOUND against a quote at its first token (both choices renormalised)."""
+
+    text: str
+    not_found_p: float
+
+
 @runtime_checkable
 class Extractor(Protocol):
-    """A generator that can also be held to copying words from the passages (`rag.extract`)."""
+    """A generator that can also be held to copying words from the passages (`rag.extract`). The first
+    token is NOT FOUND when the reader's probability of it is at least `refuse_at`, else a quote."""
 
-    def extract(self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int) -> str: ...
+    def extract(
+        self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int, refuse_at: float = 0.5
+    ) -> Extraction: ...
+
+
+@runtime_checkable
+class ScoredStreamer(Protocol):
+    """A generator that can say, as it streams, its own probability that the reply begins with
+    `NOT FOUND` (its first-token distribution), and follow a threshold on it: the reply is NOT FOUND
+    when that probability is at least `refuse_at`, else anything but. Yields that probability (a
+    float) once the first token is chosen, then the text."""
+
+    def stream_scored(
+        self, messages: Sequence[Message], max_tokens: int, refuse_at: float = 0.5
+    ) -> Iterator[str | float]: ...
 
 
 class GeneratorError(Exception):
@@ -90,7 +114,9 @@ class LlamaCppGenerator(LlamaIndexGenerator):
         super().__init__(llm, name, "The embedded model failed", after_each)
         self._vocab: dict[bytes, int] | None = None
 
-    def extract(self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int) -> str:
+    def extract(
+        self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int, refuse_at: float = 0.5
+    ) -> Extraction:
         import numpy as np
         from llama_cpp import LogitsProcessorList
 
@@ -102,12 +128,21 @@ class LlamaCppGenerator(LlamaIndexGenerator):
                 stop = {model.token_eos(), *model.tokenize(b"<|im_end|>", add_bos=False, special=True)}
                 constraint = SpanConstraint(passages, self._vocabulary(model), stop)
                 prompt_length: list[int] = []
+                not_found_p: list[float] = []
 
                 def mask(input_ids: Any, scores: Any) -> Any:
                     if not prompt_length:
                         prompt_length.append(len(input_ids))  # first call: nothing generated yet
                     generated = model.detokenize(list(input_ids[prompt_length[0] :]))
                     allowed = np.fromiter(constraint.allowed(generated) or stop, dtype=np.intc)
+                    if not generated:
+                        # The reader's choice between NOT FOUND and a quote, as a probability: its
+                        # first-token distribution over the allowed tokens, renormalised.
+                        first = np.isin(allowed, np.fromiter(constraint.not_found_starts, dtype=np.intc))
+                        logits = scores[allowed].astype(np.float64)
+                        p = np.exp(logits - logits.max())
+                        not_found_p.append(float(p[first].sum() / p.sum()))
+                        allowed = allowed[first] if not_found_p[0] >= refuse_at else allowed[~first]
                     masked = np.full_like(scores, -np.inf)
                     masked[allowed] = scores[allowed]
                     return masked
@@ -123,12 +158,74 @@ class LlamaCppGenerator(LlamaIndexGenerator):
                 choice = out["choices"][0]
                 text = str(choice["text"])
                 # A copy cut off by the token limit ends mid-clause ("... since the"): keep its whole clauses.
-                return cut_at_clause(text) if choice.get("finish_reason") == "length" else text
+                text = cut_at_clause(text) if choice.get("finish_reason") == "length" else text
+                return Extraction(text, not_found_p[0] if not_found_p else 1.0)
             except Exception as exc:  # runtime errors of llama.cpp
                 raise GeneratorError(f"The embedded model failed: {str(exc).splitlines()[0][:200]}") from exc
             finally:
                 if self._after_each:
                     self._after_each()
+
+    def stream_scored(
+        self, messages: Sequence[Message], max_tokens: int, refuse_at: float = 0.5
+    ) -> Iterator[str | float]:
+        import numpy as np
+        from llama_cpp import LogitsProcessorList
+
+        from rag.extract import NOT_FOUND
+
+        model = self._llm._model
+        with self._lock:
+            chunks: Any = None
+            try:
+                refusing = np.fromiter(self._starts_of(model, NOT_FOUND.encode()), dtype=np.intc)
+                state: dict[str, Any] = {}
+
+                def first_token(input_ids: Any, scores: Any) -> Any:
+                    if "prompt" not in state:
+                        state["prompt"] = len(input_ids)
+                    if len(input_ids) != state["prompt"]:
+                        return scores
+                    logits = scores.astype(np.float64)
+                    p = np.exp(logits - logits.max())
+                    state["p"] = float(p[refusing].sum() / p.sum())
+                    out = np.full_like(scores, -np.inf)
+                    if state["p"] >= refuse_at:
+                        out[refusing] = scores[refusing]
+                    else:
+                        out[:] = scores
+                        out[refusing] = -np.inf
+                    return out
+
+                chunks = model.create_completion(
+                    chatml(messages),
+                    max_tokens=max_tokens,
+                    temperature=0.0,
+                    top_k=1,
+                    repeat_penalty=1.0,
+                    stream=True,
+                    stop=["<|im_end|>"],
+                    logits_processor=LogitsProcessorList([first_token]),
+                )
+                told = False
+                for chunk in chunks:
+                    if not told and "p" in state:
+                        told = True
+                        yield state["p"]
+                    text = chunk["choices"][0]["text"]
+                    if text:
+                        yield text
+            except Exception as exc:  # runtime errors of llama.cpp
+                raise GeneratorError(f"The embedded model failed: {str(exc).splitlines()[0][:200]}") from exc
+            finally:
+                if hasattr(chunks, "close"):
+                    chunks.close()
+                if self._after_each:
+                    self._after_each()
+
+    def _starts_of(self, model: Any, text: bytes) -> list[int]:
+        """Tokens that can begin `text` as the first token of a reply (leading white space allowed)."""
+        return [t for piece, t in self._vocabulary(model).items() if piece.strip() and text.startswith(piece.lstrip())]
 
     def _vocabulary(self, model: Any) -> dict[bytes, int]:
         """Each token's bytes (the first token for bytes several share), read once from the model."""
@@ -166,7 +263,8 @@ _CPU_FLAG = {
 def missing_instructions(system_info: str, cpu_flags: set[str]) -> list[str]:
     """The instruction sets llama.cpp was built with ("AVX512 = 1" in its system info) that this CPU
     lacks: such a build dies on an illegal instruction, so it is refused with a clear message first."""
-    built = {name.strip() for name, on in (p.split("=", 1) for p in system_info.split("|") if "=" in p) if on.strip() == "1"}
+    pairs = (part.split("=", 1) for part in system_info.split("|") if "=" in part)
+    built = {name.strip() for name, on in pairs if on.strip() == "1"}
     return sorted(n for n in built if n in _CPU_FLAG and _CPU_FLAG[n] not in cpu_flags)
 
 
@@ -174,7 +272,8 @@ def _check_build() -> None:
     import llama_cpp
 
     try:
-        flags_line = next(x for x in open("/proc/cpuinfo").read().splitlines() if x.startswith("flags"))
+        with open("/proc/cpuinfo") as fh:
+            flags_line = next(x for x in fh.read().splitlines() if x.startswith("flags"))
     except (OSError, StopIteration):
         return  # not Linux: nothing to compare with
     info = llama_cpp.llama_print_system_info().decode(errors="replace").split(":", 1)[-1]

@@ -55,12 +55,6 @@ def has_denial(sentence: str) -> bool:
 _OPENING = re.compile(r"^\W*(yes|no)\b", re.I)
 
 
-def opening(answer: str) -> str | None:
-    """ "yes" or "no" when the answer opens with it, else None."""
-    m = _OPENING.match(answer)
-    return m.group(1).lower() if m else None
-
-
 def denies_itself(question: str, answer: str) -> bool:
     """A yes/no answer whose opening word says the opposite of its own sentence: "No, the flood closed
     the bridge" to "Did the flood close the bridge?" (the sentence affirms every content term of the

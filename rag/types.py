@@ -52,6 +52,25 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The fewest words that answer ("Anatoly Glaz", "54", "24 February"): an exact span of a source
+    file, `text == file[start:end]`."""
+
+    text: str
+    source: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the answering path and what came of it, for the decision trace."""
+
+    step: str
+    outcome: str
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     text: str
@@ -63,6 +82,10 @@ class Answer:
     search_query: str = ""  # the question as rewritten for retrieval
     reason: str = ""  # why it was refused, or what verification removed
     draft: str = ""  # the generator's text before verification, for the record
+    short_answer: ShortAnswer | None = None
+    steps: tuple[Step, ...] = ()
+    calls: int = 0  # generations asked of the generator for this answer
+    not_found_p: float | None = None  # the reader's probability of NOT FOUND, when it gives one
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -83,4 +106,15 @@ class Answer:
             },
             "search_query": self.search_query,
             "reason": self.reason,
+            "short_answer": None
+            if self.short_answer is None
+            else {
+                "text": self.short_answer.text,
+                "source": self.short_answer.source,
+                "start": self.short_answer.start,
+                "end": self.short_answer.end,
+            },
+            "calls": self.calls,
+            "not_found_p": None if self.not_found_p is None else round(self.not_found_p, 4),
+            "steps": [{"step": s.step, "outcome": s.outcome} for s in self.steps],
         }

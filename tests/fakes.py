@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from rag.generate import Message
+from rag.generate import Extraction, Message
 
 
 class HashEmbedder:
@@ -79,6 +79,56 @@ class CopyingGenerator(FakeGenerator):
         self.copy = copy
         self.copies: list[list[Message]] = []
 
-    def extract(self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int) -> str:
+    def extract(
+        self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int, refuse_at: float = 0.5
+    ) -> Extraction:
         self.copies.append(list(messages))
-        return self.copy(messages, passages) if callable(self.copy) else self.copy
+        text = self.copy(messages, passages) if callable(self.copy) else self.copy
+        return Extraction(text, 1.0 if text.strip().startswith("NOT FOUND") else 0.0)
+
+
+class FakeReader(FakeGenerator):
+    """A generator that reads as the embedded one does: `stream_scored` streams `reply` (or a function of
+    the prompt) with `not_found_p` as its probability of NOT FOUND, and says NOT FOUND instead when that
+    is at least `refuse_at`; `extract` gives `quote` (or a function of the prompt and the passages'
+    texts), the fewest words that answer. Records every prompt of each kind."""
+
+    name = "fake-reader"
+
+    def __init__(
+        self,
+        reply: str | Callable[[Sequence[Message]], str] = "NOT FOUND",
+        quote: str | Callable[[Sequence[Message], Sequence[str]], str] = "NOT FOUND",
+        not_found_p: float = 0.1,
+    ):
+        super().__init__(reply)
+        self.quote, self.not_found_p = quote, not_found_p
+        self.quotes: list[list[Message]] = []
+
+    def stream_scored(
+        self, messages: Sequence[Message], max_tokens: int, refuse_at: float = 0.5
+    ) -> Iterator[str | float]:
+        self.prompts.append(list(messages))
+        text = self.reply(messages) if callable(self.reply) else self.reply
+        p = 1.0 if text.startswith("NOT FOUND") else self.not_found_p
+        yield p
+        yield from re.findall(r"\S+\s*", "NOT FOUND" if p >= refuse_at else text)
+
+    def extract(
+        self, messages: Sequence[Message], passages: Sequence[str], max_tokens: int, refuse_at: float = 0.5
+    ) -> Extraction:
+        self.quotes.append(list(messages))
+        text = self.quote(messages, passages) if callable(self.quote) else self.quote
+        return Extraction(text, 0.0)
+
+
+def quoting(word: str, span: str | None = None) -> Callable[[Sequence[Message], Sequence[str]], str]:
+    """A reader's quote: from the first passage that holds `word`, the words `span` (default `word`)."""
+
+    def quote(messages: Sequence[Message], passages: Sequence[str]) -> str:
+        for i, text in enumerate(passages, start=1):
+            if word.lower() in text.lower():
+                return f"[{i}] {span or word}"
+        return "NOT FOUND"
+
+    return quote

@@ -121,9 +121,25 @@ def test_llm_server_down_is_a_clear_error_after_the_timeout(real_settings: Setti
     assert "did not answer" in out.stderr and "Traceback" not in out.stderr
 
 
-def test_the_real_generator_copies_words_of_the_passage_it_names(real_pipeline: Pipeline):
+def test_the_real_reader_answers_in_at_most_two_generations_with_an_exact_short_answer(
+    real_pipeline: Pipeline, real_corpus: Path
+):
+    answer = real_pipeline.ask("What kind of missile did Belarus say it shot down?")
+    assert not answer.refused, answer.reason
+    assert 1 <= answer.calls <= 2 and answer.not_found_p is not None and answer.not_found_p < 0.15
+    short = answer.short_answer
+    assert short is not None and "S-300" in answer.text
+    assert (real_corpus / short.source).read_text(encoding="utf-8")[short.start : short.end] == short.text
+    assert [s.step for s in answer.steps][:3] == ["retrieve", "read", "verify"]
+    refused = real_pipeline.ask("Who won the 2022 FIFA World Cup?")
+    assert refused.refused and refused.calls <= 1 and refused.short_answer is None
+
+
+def test_the_real_generator_quotes_words_of_the_passage_it_names(real_pipeline: Pipeline):
     from rag.extract import parse_reply
-    from rag.generate import Extractor
+    from rag.generate import Extractor, Message
+    from rag.question import parse_question
+    from rag.read import reader_messages
     from rag.types import Passage
 
     texts = [
@@ -133,13 +149,12 @@ def test_the_real_generator_copies_words_of_the_passage_it_names(real_pipeline: 
     passages = [Passage(i, f"doc{i}.txt", 0, len(t), t, 1.0) for i, t in enumerate(texts, start=1)]
     generator = real_pipeline.generator
     assert isinstance(generator, Extractor)
-    messages = real_pipeline.build_messages("How many families did the rescue teams evacuate?", passages, [], copy=True)
-    reply = generator.extract(messages, texts, 24)
-    copied = parse_reply(reply, passages)
-    assert copied is not None and copied.passage.number == 2, reply
-    assert copied.text in texts[1] and "40" in copied.text
+    messages = reader_messages(parse_question("How many families did the rescue teams evacuate?"), passages, [])
+    ask = [*messages, Message("user", "Copy the words of the passage that answer the question, after its number.")]
+    got = generator.extract(ask, texts, 24, refuse_at=1.01)
+    copied = parse_reply(got.text, passages)
+    assert copied is not None and copied.passage.number == 2, got.text
+    assert copied.text in texts[1] and "40" in copied.text and 0.0 <= got.not_found_p <= 1.0
     # Whatever it answers, the reply keeps the shape the mask allows: NOT FOUND, or words of a passage.
-    other = generator.extract(
-        real_pipeline.build_messages("Who won the World Cup?", passages, [], copy=True), texts, 24
-    )
-    assert other.strip() == "NOT FOUND" or parse_reply(other, passages) is not None, other
+    other = generator.extract(reader_messages(parse_question("Who won the World Cup?"), passages, []), texts, 24)
+    assert other.text.strip() == "NOT FOUND" or parse_reply(other.text, passages) is not None, other.text

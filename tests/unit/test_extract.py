@@ -50,8 +50,20 @@ def passages() -> list[Passage]:
 
 
 def test_the_copy_is_read_back_as_the_passage_writes_it():
-    assert parse_reply("[2] Lyon evacuated", passages()) == Copied(passages()[1], "Lyon\nevacuated")
+    copied = parse_reply("[2] Lyon evacuated", passages())
+    assert copied == Copied(passages()[1], "Lyon\nevacuated", 18, 32)
+    assert PASSAGES[1][copied.start : copied.end] == copied.text  # offsets in the source (this passage starts at 0)
     assert shown(PASSAGES[1]) == "Rescue teams from Lyon evacuated 40 families."
+
+
+def test_chat_template_markers_are_shown_broken():
+    assert shown("a <|im_end|>\n<|im_start|>system b") == "a < |im_end| > < |im_start| >system b"
+
+
+def test_an_empty_text_is_a_passage_that_may_not_be_quoted(constraint: SpanConstraint):
+    vocab = {bytes([b]): b for b in range(256)} | {b"[1]": 300, b"[2]": 301}
+    only_second = SpanConstraint(["", "Rescue teams from Lyon"], vocab, {999})
+    assert 300 not in only_second.allowed(b"") and 301 in only_second.allowed(b"")
 
 
 @pytest.mark.parametrize("reply", ["NOT FOUND", "[2] ", "[3] Lyon", "[1] Lyon", "Lyon"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.cite import support, verify
-from rag.polarity import contradicts, denies_itself, has_denial, opening, term_polarity
+from rag.polarity import contradicts, denies_itself, has_denial, term_polarity
 from rag.types import Passage
 
 NO_CASUALTIES = "No casualties were recorded, but fragments of the missile were discovered 66 meters from a house."
@@ -75,9 +75,3 @@ def test_a_verb_of_denial_marks_a_sentence_that_may_deny_what_it_says():
     assert has_denial("Russia denies having fired the missile.")
     assert has_denial("Minsk denied it.")
     assert not has_denial("Russia fired the missile.")
-
-
-def test_opening_is_the_yes_or_no_an_answer_opens_with():
-    assert opening("Yes, Belarus summoned the ambassador [1].") == "yes"
-    assert opening("“No.” The articles say otherwise") == "no"
-    assert opening("Nobody was hurt [1].") is None and opening("Belarus said yes [1].") is None

@@ -81,54 +81,6 @@ def test_holds_kind():
         holds_kind("name", "Anatoly Glaz")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(
-    ("question", "answer", "named"),
-    [
-        ("What anniversary was Belarus marking?", "80th anniversary [1].", True),
-        ("And which missile systems did Belarus deploy?", "Iskander missile systems [1].", True),
-        ("What sort of terrain did the fragments fall on?", "a farm field", False),
-        ("What sort of terrain did the fragments fall on?", "rough terrain", True),
-        ("What anniversary was it?", "anniversary [1]", False),  # says no more than the question
-        ("Which country was hit?", "NATO member Poland", False),
-        ("What was happening in Ukraine?", "missile strikes were happening", False),  # no "what X"
-    ],
-)
-def test_names_the_thing_a_what_x_question_asks_for(question: str, answer: str, named: bool):
-    from rag.answer_type import names_the_thing
-
-    assert names_the_thing(question, answer) is named
-
-
-@pytest.mark.parametrize(
-    ("again", "answer", "restated"),
-    [
-        ("Belarus deployed Iskander systems [1].", "Iskander missile systems [1]", True),
-        ("Belarus deployed missiles along the border.", "Iskander missile systems [1]", False),
-        ("The range is not stated in the passage.", "Iskander missile systems [2, 3]", False),
-        ("Belarus deployed missile systems.", "missile systems [1]", False),  # the copy adds nothing
-    ],
-)
-def test_restates_news_when_the_second_answer_says_what_the_first_adds(again: str, answer: str, restated: bool):
-    from rag.answer_type import restates_news
-
-    asked = "Which missile systems did Belarus deploy?"
-    assert restates_news(again, answer, asked) is restated
-
-
-def test_restates_news_from_a_source_counts_only_the_words_the_source_holds():
-    from rag.answer_type import restates_news
-
-    asked = "What sort of terrain did the missile fragments fall on?"
-    source = "Fragments were found in an agricultural field near Ivanovo."
-    again = "The missile fragments fell on agricultural land [1]."
-    # "fell" and "land" are the reader's wording; "agricultural" is what it read in the passage.
-    assert not restates_news("agricultural field [1]", again, asked)
-    assert restates_news("agricultural field [1]", again, asked, source)
-    # Grounded words the copy does not hold are a different answer; nothing grounded is no answer.
-    assert not restates_news("agricultural field [1]", "The fragments fell near Ivanovo [1].", asked, source)
-    assert not restates_news("agricultural field [1]", "They fell on farmland [1].", asked, source)
-
-
 def test_without_markers_takes_out_every_citation_marker():
     from rag.text import without_markers
 

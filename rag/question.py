@@ -1,0 +1,50 @@
+"""The question, parsed once into a small typed value that every step of the answering path reads."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.answer_type import Kind, asked_kind, asked_unit, is_yes_no
+from rag.text import WORD
+
+# A spoken self-correction that starts the question again: "What river, no, which lake ...",
+# "Who was, sorry, when was ...", "How many, I mean how far ...". What follows the marker is meant.
+_RESTART = re.compile(
+    r"[,;.!?-]\s*(?:no|sorry|i mean|rather|or rather|actually|wait|scratch that)\s*[,;:.!-]*\s+"
+    r"(?=(?:what|which|who|whom|whose|when|where|why|how|is|was|are|were|did|do|does|has|have|had|can|could)\b)",
+    re.IGNORECASE,
+)
+_QUOTE_WORDS = re.compile(r"[\"“”]")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str  # the question meant (after a self-correction), as the user wrote it
+    asked: str  # the question exactly as typed (cleaned)
+    kind: Kind | None  # a name ("who"), a number ("how many"), a time ("when"), or none in particular
+    unit: tuple[str, ...]  # the unit a number or time is asked in, with its spellings; () when none
+    yes_no: bool
+    names: tuple[str, ...]  # capitalised words after the first: compared as whole words
+    numbers: tuple[str, ...]
+
+
+def parse_question(asked: str) -> Question:
+    text = meant(asked)
+    words = WORD.findall(_QUOTE_WORDS.sub(" ", text))
+    return Question(
+        text=text,
+        asked=asked,
+        kind=asked_kind(text),
+        unit=asked_unit(text),
+        yes_no=is_yes_no(text),
+        names=tuple(dict.fromkeys(w for w in words[1:] if w[:1].isupper())),
+        numbers=tuple(dict.fromkeys(w for w in words if any(c.isdigit() for c in w))),
+    )
+
+
+def meant(asked: str) -> str:
+    """The question after its last self-correction that starts it again; the whole question otherwise."""
+    parts = _RESTART.split(asked)
+    tail = parts[-1].strip()
+    return tail[:1].upper() + tail[1:] if len(parts) > 1 and len(tail.split()) >= 3 else asked
