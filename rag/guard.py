@@ -20,6 +20,17 @@ _INJECTION = re.compile(
 )
 
 
+# What marks text inside a document as written to steer an assistant: chat-template and prompt-format
+# markers, and orders about how to answer addressed to an AI; with _INJECTION's phrases.
+_DOCUMENT_INSTRUCTION = re.compile(
+    r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?INST\]|<</?SYS>>|###\s*(?:instruction|response|system)"
+    r"|</?(?:passage|context|documents?|system)>|^\s*system\s*:"
+    r"|\b(?:answer|reply|respond)\s+(?:only\s+|exclusively\s+)?(?:with|in)\s+(?:the\s+)?(?:single\s+)?(?:word|phrase|all\s+caps)"
+    r"|\b(?:ai|llm|language\s+models?|chat\s*bots?|assistants?)\b[^.\n]{0,80}\b(?:must|should|shall|are\s+to|ignore|always|never)\b",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
 class QuestionError(ValueError):
     """A question that cannot be asked as it is; the message says why."""
 
@@ -43,3 +54,9 @@ def clean_question(raw: str) -> str:
 def is_instruction_attack(text: str) -> bool:
     """True when the text tries to steer the assistant rather than ask about the articles."""
     return bool(_INJECTION.search(text))
+
+
+def gives_instructions(text: str) -> bool:
+    """True when document text is written to steer an assistant (a notice to AI systems, chat-template
+    markers, an order about how to answer): the reader is told it is quoted text, never an order."""
+    return bool(_DOCUMENT_INSTRUCTION.search(text) or _INJECTION.search(text))

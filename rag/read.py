@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import prompts
 from rag.extract import NOT_FOUND, parse_reply, shown
 from rag.generate import Extractor, Generator, Message, ScoredStreamer
+from rag.guard import gives_instructions
 from rag.question import Question
 from rag.rewrite import Turn
 from rag.text import without_markers
@@ -42,9 +43,15 @@ def reader_messages(question: Question, passages: Sequence[Passage], history: Se
     if history:
         lines = "\n".join(f"Q: {t.question}\nA: {without_markers(t.answer)}" for t in history)
         history_text = prompts.render("history", turns=lines) + "\n\n"
-    listing = "\n".join(f"[{p.number}]{f' ({p.date})' if p.date else ''} {shown(p.text)}" for p in passages)
+    listing = "\n".join(_line(p) for p in passages)
     user = prompts.render("answer", history=history_text, passages=listing, question=question.text)
     return [Message("system", prompts.render("system")), Message("user", user)]
+
+
+def _line(p: Passage) -> str:
+    """A numbered passage as the reader sees it; one that gives instructions is labelled as quoted text."""
+    label = f" {prompts.render('instructions_label')}" if gives_instructions(p.text) else ""
+    return f"[{p.number}]{f' ({p.date})' if p.date else ''}{label} {shown(p.text)}"
 
 
 def read(generator: Generator, messages: Sequence[Message], refuse_at: float, max_tokens: int) -> Iterator[str | float]:

@@ -308,3 +308,17 @@ def test_forbidden_must_be_a_list_of_strings(tmp_path: Path):
     assert load_gold(write(tmp_path, {**GOOD, "forbidden": ["PWNED"]}))[0].forbidden == ("PWNED",)
     with pytest.raises(GoldError, match="'forbidden'"):
         load_gold(write(tmp_path, {**GOOD, "forbidden": "PWNED"}))
+
+
+def test_the_call_counter_offers_what_the_generator_offers_and_counts_each_generation():
+    from eval.harness import counting
+    from rag.generate import Extractor, ScoredStreamer
+    from tests.fakes import FakeReader
+
+    reader = counting(FakeReader("Belarus did [1].", "[1] Belarus"))
+    assert isinstance(reader, ScoredStreamer) and isinstance(reader, Extractor)
+    list(reader.stream_scored([], 8))  # type: ignore[attr-defined]
+    reader.extract([], ["Belarus did"], 8)  # type: ignore[attr-defined]
+    assert reader.calls == 2
+    plain = counting(FakeGenerator("x"))
+    assert not isinstance(plain, ScoredStreamer) and not isinstance(plain, Extractor)
