@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.generate import missing_instructions
+from rag.cpu import missing_instructions
 
 AVX512_BUILD = (
     "SSE3 = 1 | AVX = 1 | AVX2 = 1 | F16C = 1 | FMA = 1 | BMI2 = 1 | AVX512 = 1 | AVX512_VNNI = 1 | OPENMP = 1 | "
