@@ -1,7 +1,9 @@
 """Write the README's current figures from a suite run: one table per area, between the markers
 `<!-- figures:start -->` and `<!-- figures:end -->`.
 
-    .venv/bin/python -m eval.figures eval/out-suite/suite.json [--readme README.md]
+    .venv/bin/python -m eval.figures eval/out-suite/suite.json [more suite.json ...] [--readme README.md]
+
+Several suite.json files (runs of some sets each, `--set`) make one set of tables, in the order given.
 """
 
 from __future__ import annotations
@@ -77,10 +79,16 @@ def update(readme: Path, suite: dict[str, Any]) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("suite_json", type=Path)
+    p.add_argument("suite_json", type=Path, nargs="+")
     p.add_argument("--readme", type=Path, default=Path(__file__).resolve().parent.parent / "README.md")
     args = p.parse_args()
-    update(args.readme, json.loads(args.suite_json.read_text()))
+    runs = [json.loads(p.read_text()) for p in args.suite_json]
+    suite = {
+        "suite": " + ".join(dict.fromkeys(r["suite"] for r in runs)),
+        "seconds": sum(r["seconds"] for r in runs),
+        "sets": [s for r in runs for s in r["sets"]],
+    }
+    update(args.readme, suite)
     print(f"updated {args.readme}")
     return 0
 

@@ -322,3 +322,20 @@ def test_the_call_counter_offers_what_the_generator_offers_and_counts_each_gener
     assert reader.calls == 2
     plain = counting(FakeGenerator("x"))
     assert not isinstance(plain, ScoredStreamer) and not isinstance(plain, Extractor)
+
+
+def test_figures_and_comparison_tables_come_from_suite_json(tmp_path: Path):
+    from eval.compare import table
+    from eval.figures import END, START, tables, update
+
+    metrics = {"records": 4, "answered": 2, "correct": 1, "answer_correct": 0.5, "calls_mean": 1.0}
+    one = {"set": "x", "settings": {"cpu": "test CPU"}, "metrics": metrics, "splits": {"dev": metrics, "test": metrics}}
+    suite = {"suite": "s.toml", "seconds": 60, "sets": [one]}
+    text = tables(suite)
+    assert "| x | all | 4 |" in text and "| x | test | 4 |" in text and "test CPU" in text
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{START}\nstale figures\n{END}\nrest\n")
+    update(readme, suite)
+    assert "stale figures" not in readme.read_text() and readme.read_text().endswith("rest\n")
+    side = table({"x": one}, {"x": one})
+    assert side.count("| x | all |") == 2 and "| before |" in side and "| after |" in side
