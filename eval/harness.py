@@ -197,7 +197,8 @@ class _index_bar:
     """A tqdm bar over the files indexed (indexing a large collection takes minutes)."""
 
     def __init__(self, name: str):
-        self.name, self.bar = name, None
+        self.name = name
+        self.bar: Any = None
 
     def __enter__(self) -> Any:
         def progress(done: int, total: int, source: str) -> None:

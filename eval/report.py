@@ -106,7 +106,7 @@ def _charts(out: Path, rows: list[dict[str, Any]], summary: dict[str, Any]) -> l
         ("false_refusal_rate", "false refusals (answerable refused)", "#C44E52"),
     ):
         if any(v is not None for v in curve[key]):
-            ax.plot(grid, curve[key], label=label, color=colour)
+            ax.plot(grid, [float("nan") if v is None else v for v in curve[key]], label=label, color=colour)
     on_reader = any(r.get("not_found_p") is not None for r in dev)
     t = summary.get("refuse_at") if on_reader else summary.get("refusal_threshold")
     if t is not None:
