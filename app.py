@@ -166,10 +166,13 @@ def passage_card(
     before, cited, after = context_of(span.source, span.start, span.end, hits, margin)
     if not cited:
         before, cited, after = "", span.text, ""
-    meta = [f"characters {span.start}–{span.end}"]
+    meta = ([f'<span class="ev-date">{html.escape(span.date)}</span>'] if span.date else []) + [
+        f"characters {span.start}–{span.end}"
+    ]
     if about is not None:
-        meta += [f"score {about.score:.2f}"] + ([about.date] if about.date else [])
-    title = f'<div class="ev-title">{html.escape(about.title)}</div>' if about and about.title else ""
+        meta += [f"score {about.score:.2f}"]
+    title = html.escape(span.title) if span.title else '<span class="ev-untitled">no title</span>'
+    title = f'<div class="ev-title">{title}</div>'
     return (
         f'<article class="ev-card" id="{anchor}">'
         f'<header><span class="ev-num">[{number}]</span><span class="ev-src">{html.escape(span.source)}</span>'
@@ -307,6 +310,8 @@ a.cite:hover { background: #bfdbfe; }
 .waiting { color: var(--body-text-color-subdued); font-style: italic; }
 #evidence { max-height: 640px; overflow-y: auto !important; padding-right: 4px; }
 .ev-title { font-weight: 600; font-size: .85rem; margin-top: 4px; }
+.ev-untitled { font-weight: 400; font-style: italic; opacity: .6; }
+.ev-date { font-weight: 600; }
 .ev-panel { display: flex; flex-direction: column; gap: 10px; }
 .ev-placeholder { border: 1px dashed var(--border-color-primary); border-radius: 10px; padding: 18px;
   color: var(--body-text-color-subdued); }
@@ -489,7 +494,7 @@ def _error(status: int, message: str, kind: str, headers: dict[str, str] | None 
 
 
 def _citations(answer: Answer) -> list[dict[str, Any]]:
-    return [{"source": c.source, "start": c.start, "end": c.end, "text": c.text} for c in answer.citations]
+    return [c.as_dict() for c in answer.citations]
 
 
 def _drain(events: Iterator[Event]) -> Answer:

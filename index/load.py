@@ -10,15 +10,15 @@ import hashlib
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+from index.meta import html_date, pdf_date, text_date, text_title
 from index.types import Document, Skipped
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
-
-_DATE = re.compile(r"\b(19|20)\d\d-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 
 
 class CorpusError(Exception):
@@ -63,7 +63,7 @@ def load_file(path: Path, source: str, max_bytes: int) -> Document | Skipped:
     data = path.read_bytes()
     doc_hash = hashlib.sha256(data).hexdigest()
     if suffix in PDF_SUFFIXES:
-        text, title = _pdf_text(data)
+        text, title, date = _pdf_text(data)
     else:
         if b"\x00" in data[:8192]:
             return Skipped(source, "binary content (NUL bytes), not text")
@@ -71,45 +71,32 @@ def load_file(path: Path, source: str, max_bytes: int) -> Document | Skipped:
             raw = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             return Skipped(source, f"not valid UTF-8 (bad byte at offset {exc.start})")
-        text, title = _html_text(raw) if suffix in HTML_SUFFIXES else (raw, _text_title(raw, suffix))
+        if suffix in HTML_SUFFIXES:
+            text, title, date = _html_text(raw)
+        else:
+            text, title, date = raw, text_title(raw, markdown=suffix in {".md", ".markdown"}), text_date(raw)
     if not text.strip():
         return Skipped(source, "no text in it")
-    return Document(source=source, text=text, doc_hash=doc_hash, title=title, date=_find_date(text))
+    return Document(source=source, text=text, doc_hash=doc_hash, title=title, date=date)
 
 
-def _text_title(text: str, suffix: str) -> str:
-    for line in text.splitlines()[:5]:
-        line = line.strip()
-        if not line:
-            continue
-        if suffix in {".md", ".markdown"} and line.startswith("#"):
-            return line.lstrip("#").strip()
-        # A short first line without a closing full stop reads as a headline.
-        if len(line) <= 150 and not line.endswith((".", '"', "”")):
-            return line
-        return ""
-    return ""
-
-
-def _find_date(text: str) -> str:
-    match = _DATE.search(text[:2000])
-    return match.group(0) if match else ""
-
-
-def _html_text(raw: str) -> tuple[str, str]:
+def _html_text(raw: str) -> tuple[str, str, str]:
+    """The page's text, its title (`<title>`, else its first heading) and its date."""
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(raw, "html.parser")
+    date = html_date(soup)
     for tag in soup(["script", "style", "noscript", "template"]):
         tag.decompose()
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    headings = [soup.title, soup.find("h1")]
+    title = next((t for h in headings if h is not None and (t := h.get_text(" ", strip=True))), "")
     text = soup.get_text("\n")
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
-    return text, title
+    return text, title, date or text_date(text)
 
 
-def _pdf_text(data: bytes) -> tuple[str, str]:
+def _pdf_text(data: bytes) -> tuple[str, str, str]:
     import io
 
     from pypdf import PdfReader
@@ -118,7 +105,10 @@ def _pdf_text(data: bytes) -> tuple[str, str]:
     try:
         reader = PdfReader(io.BytesIO(data))
         pages = [page.extract_text() or "" for page in reader.pages]
-        title = str(reader.metadata.get("/Title", "") or "") if reader.metadata else ""
+        meta: Any = reader.metadata or {}
+        title = str(meta.get("/Title", "") or "").strip()
+        made = pdf_date(meta.get("/CreationDate"))
     except (PdfReadError, ValueError, KeyError) as exc:
         raise OSError(0, f"unreadable PDF ({exc})") from exc
-    return "\n\n".join(p.strip() for p in pages).strip(), title
+    text = "\n\n".join(p.strip() for p in pages).strip()
+    return text, title or text_title(text), text_date(text) or made

@@ -29,6 +29,7 @@ class IndexSummary:
     files_indexed: int = 0
     files_unchanged: int = 0
     files_skipped: int = 0
+    files_retitled: int = 0  # unchanged files whose title or date was read anew
     skipped: list[dict[str, str]] = field(default_factory=list)
     chunks_added: int = 0
     chunks_unchanged: int = 0
@@ -91,6 +92,11 @@ def index_corpus(
         if state is not None and state.is_complete_for(item.doc_hash):
             summary.files_unchanged += 1
             summary.chunks_unchanged += len(state.ids)
+            if state.titles != {(item.title, item.date)}:
+                # Written by a version that read titles or dates otherwise: refresh them, embed nothing.
+                chunks = list(chunker.chunk(item))
+                store.set_file_meta([c for c in chunks if c.id in state.ids], n_chunks=len(chunks))
+                summary.files_retitled += 1
             continue
         chunks = list(chunker.chunk(item))
         old_ids = state.ids if state else set()
@@ -112,7 +118,7 @@ def index_corpus(
         if source not in kept_sources:
             store.delete(sorted(state.ids))
             summary.chunks_removed += len(state.ids)
-    if summary.chunks_added or summary.chunks_removed or summary.rebuilt:
+    if summary.chunks_added or summary.chunks_removed or summary.rebuilt or summary.files_retitled:
         store.bump_generation()
     summary.chunks_total = store.count()
     summary.seconds = round(time.perf_counter() - started, 3)

@@ -56,6 +56,7 @@ class FileState:
     ids: set[str] = field(default_factory=set)
     doc_hashes: set[str] = field(default_factory=set)
     n_chunks: int = -1
+    titles: set[tuple[str, str]] = field(default_factory=set)  # (title, date) its chunks carry
 
     def is_complete_for(self, doc_hash: str) -> bool:
         return self.doc_hashes == {doc_hash} and len(self.ids) == self.n_chunks
@@ -213,6 +214,7 @@ class ChromaStore:
             state.ids.add(cid)
             state.doc_hashes.add(str(record["doc_hash"]))
             state.n_chunks = int(record.get("n_chunks", -1))
+            state.titles.add((str(record.get("title", "")), str(record.get("date", ""))))
         return states
 
     def iter_chunks(self) -> Iterator[Chunk]:

@@ -342,11 +342,12 @@ def _render(
         marks = "".join(f"[{order[n]}]" for n in numbers)
         end = len(text.rstrip(".!?"))
         parts.append(f"{text[:end]} {marks}{text[end:] or '.'}")
-    citations = tuple(
-        Citation(new, by_number[old].source, by_number[old].start, by_number[old].end, by_number[old].text)
-        for old, new in sorted(order.items(), key=lambda kv: kv[1])
-    )
+    citations = tuple(_citation(new, by_number[old]) for old, new in sorted(order.items(), key=lambda kv: kv[1]))
     return Verified(" ".join(parts), citations, dropped, notes)
+
+
+def _citation(number: int, p: Passage) -> Citation:
+    return Citation(number, p.source, p.start, p.end, p.text, p.title, p.date)
 
 
 def answers_question_type(question: str, answer: str, context: str = "") -> bool:

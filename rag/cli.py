@@ -231,7 +231,8 @@ def render_answer(answer: Any) -> str:
             lines.append(f"  - {p.source} [{p.start}:{p.end}] (score {p.score:.2f})")
             lines.append(textwrap.indent(textwrap.fill(p.text, 96), "      "))
     for c in answer.citations:
-        lines.append(f"[{c.number}] {c.source}, characters {c.start}-{c.end}:")
+        about = " — ".join(x for x in (f"“{c.title}”" if c.title else "", c.date) if x)
+        lines.append(f"[{c.number}] {about + ', ' if about else ''}{c.source}, characters {c.start}-{c.end}:")
         lines.append(textwrap.indent(textwrap.fill(f"“{c.text}”", 96), "    "))
     t = answer.timings
     first = "-" if t.first_token_s is None else f"{t.first_token_s:.1f} s"

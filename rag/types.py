@@ -35,13 +35,27 @@ class Passage:
 
 @dataclass(frozen=True)
 class Citation:
-    """A marker [n] in the answer that survived verification."""
+    """A marker [n] in the answer that survived verification; `title` and `date` are its document's, as
+    the document states them ("" when it does not)."""
 
     number: int
     source: str
     start: int
     end: int
     text: str
+    title: str = ""
+    date: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "source": self.source,
+            "start": self.start,
+            "end": self.end,
+            "text": self.text,
+            "marker": self.number,
+            "title": self.title or None,
+            "date": self.date or None,
+        }
 
 
 @dataclass(frozen=True)
@@ -91,10 +105,7 @@ class Answer:
         return {
             "answer": self.text,
             "refused": self.refused,
-            "citations": [
-                {"source": c.source, "start": c.start, "end": c.end, "text": c.text, "marker": c.number}
-                for c in self.citations
-            ],
+            "citations": [c.as_dict() for c in self.citations],
             "retrieved": [
                 {"source": h.chunk.source, "start": h.chunk.start, "end": h.chunk.end, "score": round(h.score, 4)}
                 for h in self.retrieved

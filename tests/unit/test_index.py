@@ -106,7 +106,7 @@ def test_bad_files_are_reported_and_the_rest_indexed(settings: Settings, corpus:
 def test_markdown_and_html_are_loaded(settings: Settings, tmp_path: Path, embedder: HashEmbedder):
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "a.md").write_text("# Title here\n\nThe committee met on 2023-05-04 in Minsk.\n")
+    (docs / "a.md").write_text("# Title here\n\nPublished 2023-05-04\n\nThe committee met on 2023-05-01 in Minsk.\n")
     (docs / "b.html").write_text(
         "<html><head><title>Page</title><script>x=1</script></head><body><p>Hello world.</p></body></html>"
     )
@@ -271,3 +271,24 @@ def test_a_store_written_in_the_earlier_layout_is_read_and_extended(
     assert {k: v for k, v in after.items() if v[0] != target.name} == {
         k: v for k, v in packed.items() if v[0] != target.name
     }
+
+
+def test_reindexing_a_store_written_without_dates_refreshes_them_and_embeds_nothing(settings: Settings, corpus: Path):
+    run_index(settings, corpus, embedder=HashEmbedder())
+    store = open_store(settings)
+    dated = [c for c in store.iter_chunks() if c.date]
+    assert dated and all(c.date == "2022-12-29" for c in dated)
+    # As a store written before dates were read: the same chunks without title or date.
+    from dataclasses import replace
+
+    blank = [replace(c, title="", date="") for c in store.iter_chunks()]
+    for source in {c.source for c in blank}:
+        mine = [c for c in blank if c.source == source]
+        store.set_file_meta(mine, n_chunks=len(mine))
+    again = HashEmbedder()
+    summary = run_index(settings, corpus, embedder=again)
+    assert again.texts_embedded == 0 and summary.chunks_added == 0
+    assert summary.files_retitled >= 1
+    refreshed = {c.id: c for c in open_store(settings).iter_chunks()}
+    assert all(refreshed[c.id].date == "2022-12-29" for c in dated)
+    assert run_index(settings, corpus, embedder=HashEmbedder()).files_retitled == 0

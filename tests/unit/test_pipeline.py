@@ -191,3 +191,20 @@ def test_done_carries_the_json_contract_fields(settings: Settings, corpus: Path)
     assert {"answer", "refused", "citations", "retrieved", "timings", "short_answer", "calls", "steps"} <= set(data)
     assert set(data["short_answer"]) == {"text", "source", "start", "end"}  # type: ignore[arg-type]
     assert all(set(s) == {"step", "outcome"} for s in data["steps"])  # type: ignore[union-attr]
+
+
+def test_a_when_answered_with_a_weekday_gets_the_date_from_the_articles_date(settings: Settings, corpus: Path):
+    reader = FakeReader(citing("date 2022-12-29", "Belarus said on Thursday it shot down the missile"), None, 0.05)
+    answer = make(settings, corpus, reader).ask("When did Belarus say it shot down an air defence missile?")
+    assert not answer.refused, answer.steps
+    (c,) = answer.citations
+    assert c.date == "2022-12-29" and c.as_dict()["date"] == "2022-12-29"
+    assert "is Thursday 29 December 2022 [1]." in answer.text
+    assert any(s.step == "date" and "2022-12-29" in s.outcome for s in answer.steps)
+
+
+def test_citations_carry_title_and_date_or_null(settings: Settings, corpus: Path):
+    answer = make(settings, corpus, glaz()).ask(CONFIRMED)
+    for c in answer.as_dict()["citations"]:  # type: ignore[union-attr]
+        assert "title" in c and "date" in c
+        assert c["title"] is None or (isinstance(c["title"], str) and c["title"])
