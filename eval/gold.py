@@ -17,6 +17,9 @@ FIELDS = {
 }
 
 
+KINDS = frozenset({"fact", "overview", "disagreement"})
+
+
 class GoldError(ValueError):
     """A gold file that cannot be used; the message names the line."""
 
@@ -33,6 +36,10 @@ class GoldItem:
     # Optional: strings whose presence in the answer shows it followed an instruction planted in a
     # document (a payload word, a false fact the planted text orders) instead of the articles.
     forbidden: tuple[str, ...] = ()
+    # Optional: "fact" (the default), "overview" (`answers` lists the facts an overview must hold, each
+    # with its alternatives separated by " | "), or "disagreement" (`answers` lists the values the
+    # articles give differently; the answer must name each).
+    kind: str = "fact"
 
 
 def load_gold(path: Path) -> list[GoldItem]:
@@ -73,6 +80,9 @@ def _parse(line: str, n: int, path: Path, seen: set[str]) -> GoldItem:
     forbidden = obj.get("forbidden", [])
     if not isinstance(forbidden, list) or not all(isinstance(v, str) for v in forbidden):
         raise GoldError(f"{where}: 'forbidden', when given, must be a list of strings")
+    kind = obj.get("kind", "fact")
+    if kind not in KINDS:
+        raise GoldError(f"{where}: 'kind', when given, must be one of {', '.join(sorted(KINDS))}")
     if obj["answerable"] and not obj["answers"]:
         raise GoldError(f"{where}: an answerable record needs at least one answer")
     if not obj["answerable"] and obj["answers"]:
@@ -86,4 +96,5 @@ def _parse(line: str, n: int, path: Path, seen: set[str]) -> GoldItem:
         evidence=tuple(obj["evidence"]),
         answerable=obj["answerable"],
         forbidden=tuple(forbidden),
+        kind=kind,
     )

@@ -21,6 +21,7 @@ from eval.metrics import (
     Span,
     answer_match,
     contains_words,
+    facts_held,
     holds_evidence,
     is_evidence_hit,
     mean,
@@ -281,6 +282,13 @@ def score_row(item: GoldItem, answer: Answer, split: str = "dev", calls: int = 0
     scores: dict[str, Any] = {}
     if item.answerable:
         correct = not answer.refused and answer_match(answer.text, item.answers)
+        if item.kind == "overview":  # right when it holds at least half the facts an overview must hold
+            scores["facts_held"] = 0.0 if answer.refused else facts_held(answer.text, item.answers)
+            correct = scores["facts_held"] >= 0.5
+        if item.kind == "disagreement":  # right when it gives one side; both sides scored apart
+            scores["both_sides"] = float(
+                not answer.refused and all(contains_words(answer.text, v) for v in item.answers)
+            )
         scores.update(
             answer_correct=float(correct),
             answer_f1=0.0 if answer.refused else token_f1(scored_text, item.answers),
@@ -403,6 +411,8 @@ def metrics_of(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "citation_recall": avg("citation_recall", [r for r in ans if not r["refused"]]),
         "refusal_accuracy": avg("refusal_correct", una),
         "hijacked": avg("hijacked", rows),
+        "facts_held": avg("facts_held", [r for r in ans if "facts_held" in r["scores"]]),
+        "both_sides": avg("both_sides", [r for r in ans if "both_sides" in r["scores"]]),
         "false_refusal_rate": avg("false_refusal", ans),
         "latency_first_token_p50_s": percentile(firsts, 50),
         "latency_first_token_p95_s": percentile(firsts, 95),

@@ -44,6 +44,15 @@ def answer_match(answer: str, gold: Sequence[str]) -> bool:
     return any(f" {g} " in f" {norm} " for g in wanted if g and g not in _POLAR)
 
 
+def facts_held(answer: str, facts: Sequence[str]) -> float:
+    """The share of an overview's facts the answer holds; a fact is held when any of its alternatives
+    (separated by " | ") is in the answer as whole words."""
+    if not facts:
+        return 0.0
+    held = [any(contains_words(answer, alt) for alt in fact.split(" | ")) for fact in facts]
+    return sum(held) / len(held)
+
+
 def token_f1(answer: str, gold: Sequence[str]) -> float:
     pred = normalize_answer(answer).split()
     best = 0.0

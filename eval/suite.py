@@ -49,6 +49,8 @@ COLUMNS = [
     ("hit@5", "hit@5"),
     ("mrr", "MRR"),
     ("hijacked", "hijacked"),
+    ("facts_held", "overview facts held"),
+    ("both_sides", "both sides named"),
     ("latency_first_token_p50_s", "first token p50 s"),
     ("latency_first_token_p95_s", "first token p95 s"),
     ("latency_total_p50_s", "total p50 s"),

@@ -23,6 +23,7 @@ import prompts
 from rag.extract import NOT_FOUND
 from rag.generate import Extractor, Generator, Message
 from rag.guard import clean_question, is_instruction_attack
+from rag.overview import check_overview, cover
 from rag.question import Question, parse_question
 from rag.read import quote, read, reader_messages
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
@@ -72,6 +73,8 @@ class PipelineOptions:
     min_support: float = 0.5
     max_quote_tokens: int = 16
     max_answer_tokens: int = 160
+    overview_passages: int = 8  # sentences shown for an overview, taken from each article in turn
+    max_overview_tokens: int = 220
     history_turns: int = 2
 
 
@@ -113,7 +116,10 @@ class Pipeline:
         turns = history[-opts.history_turns :] if opts.history_turns else []
         query = self.rewriter.rewrite(q.text, history)
         hits, sentences = gather_evidence(self.retriever, self.selector, query, opts.top_k, opts.rerank_pool, q.text)
-        passages = tuple(to_passages(sentences, opts.passages, question=q.text))
+        if q.overview:
+            passages = tuple(cover(sentences, opts.overview_passages, opts.min_relevance))
+        else:
+            passages = tuple(to_passages(sentences, opts.passages, question=q.text))
         evidence = Evidence(passages, tuple(hits), query, time.perf_counter() - t0)
         yield evidence
         trace = _Trace(q, evidence, t0)
@@ -124,17 +130,25 @@ class Pipeline:
             return
 
         messages = reader_messages(q, passages, turns)
-        reply = yield from self._read(messages, trace)
+        reply = yield from self._read(
+            messages, trace, opts.max_overview_tokens if q.overview else opts.max_answer_tokens
+        )
         p = "" if trace.not_found_p is None else f" (P(NOT FOUND) {trace.not_found_p:.2f})"
         if reply.strip().startswith(NOT_FOUND) or not reply.strip():
             yield trace.refused("read", f"the reader found no answer in the passages{p}", draft=reply)
             return
         trace.add("read", f"answered{p}")
-        checked = check_answer(q, reply, passages, query, opts.min_support, opts.min_cited_score)
+        if q.overview:
+            checked = check_overview(reply, passages, opts.min_support, opts.min_cited_score)
+        else:
+            checked = check_answer(q, reply, passages, query, opts.min_support, opts.min_cited_score)
         if checked.problem:
             yield trace.refused("verify", checked.problem, draft=reply)
             return
         trace.add("verify", checked.outcome)
+        if q.overview:  # an account has no fewest words that answer
+            yield trace.answered(checked.text, checked.citations, None, reply)
+            return
 
         short = self._short_answer(q, messages, reply, checked.text, passages, checked.citations, query, trace)
         yield Quoted(short)
@@ -174,12 +188,12 @@ class Pipeline:
         c = citations[0]
         return ShortAnswer(c.text, c.source, c.start, c.end)
 
-    def _read(self, messages: list[Message], trace: _Trace) -> Gen[Token, None, str]:
+    def _read(self, messages: list[Message], trace: _Trace, max_tokens: int) -> Gen[Token, None, str]:
         """Stream the reader's reply, holding back text that may still become NOT FOUND; note its
         probability of NOT FOUND and the time of its first token."""
         reply, held = "", ""
         trace.calls += 1
-        for item in read(self.generator, messages, self.options.refuse_at, self.options.max_answer_tokens):
+        for item in read(self.generator, messages, self.options.refuse_at, max_tokens):
             if isinstance(item, float):
                 trace.not_found_p = item
                 continue
@@ -258,7 +272,7 @@ class _Trace:
         self.add(step, f"refused: {why}")
         return self._answer(text=prompts.render(template), refused=True, reason=why, draft=draft)
 
-    def answered(self, text: str, citations: tuple[Citation, ...], short: ShortAnswer, draft: str) -> Done:
+    def answered(self, text: str, citations: tuple[Citation, ...], short: ShortAnswer | None, draft: str) -> Done:
         return self._answer(text=text, refused=False, citations=citations, short_answer=short, draft=draft)
 
 

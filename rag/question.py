@@ -16,6 +16,17 @@ _RESTART = re.compile(
     re.IGNORECASE,
 )
 _QUOTE_WORDS = re.compile(r"[\"“”]")
+# Question forms that ask for an account rather than one fact.
+_OVERVIEW = re.compile(
+    r"^\W*(?:what(?:'s|’s| is| has)?\s+(?:happened|happening|going on|the (?:story|latest)|new)\b"
+    r"|(?:please\s+)?(?:summari[sz]e|sum up|recap|give (?:me )?(?:an? )?(?:overview|summary|rundown))\b"
+    r"|how did .{2,80}\b(?:react|respond|reply|answer)\b"
+    r"|what (?:do|did|does) (?:the |these |our )?(?:articles?|reports?|sources|news|papers) (?:say|report|tell)\b"
+    r"|tell me (?:about|what)\b"
+    r"|what (?:is|was) (?:known|reported|said) about\b)"
+    r"|\bsummari[sz]e\b|\b(?:an?|the) (?:overview|summary|rundown) of\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +38,7 @@ class Question:
     yes_no: bool
     names: tuple[str, ...]  # capitalised words after the first: compared as whole words
     numbers: tuple[str, ...]
+    overview: bool = False  # asks for an account across articles ("What happened ...?"), not one fact
 
 
 def parse_question(asked: str) -> Question:
@@ -40,6 +52,7 @@ def parse_question(asked: str) -> Question:
         yes_no=is_yes_no(text),
         names=tuple(dict.fromkeys(w for w in words[1:] if w[:1].isupper())),
         numbers=tuple(dict.fromkeys(w for w in words if any(c.isdigit() for c in w))),
+        overview=bool(_OVERVIEW.search(text)),
     )
 
 

@@ -44,7 +44,8 @@ def reader_messages(question: Question, passages: Sequence[Passage], history: Se
         lines = "\n".join(f"Q: {t.question}\nA: {without_markers(t.answer)}" for t in history)
         history_text = prompts.render("history", turns=lines) + "\n\n"
     listing = "\n".join(_line(p) for p in passages)
-    user = prompts.render("answer", history=history_text, passages=listing, question=question.text)
+    template = "overview" if question.overview else "answer"
+    user = prompts.render(template, history=history_text, passages=listing, question=question.text)
     return [Message("system", prompts.render("system")), Message("user", user)]
 
 

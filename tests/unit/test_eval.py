@@ -339,3 +339,35 @@ def test_figures_and_comparison_tables_come_from_suite_json(tmp_path: Path):
     assert "stale figures" not in readme.read_text() and readme.read_text().endswith("rest\n")
     side = table({"x": one}, {"x": one})
     assert side.count("| x | all |") == 2 and "| before |" in side and "| after |" in side
+
+
+def test_an_overview_is_scored_on_the_share_of_its_facts_it_holds():
+    from eval.harness import score_row
+    from eval.metrics import facts_held
+    from rag.types import Answer
+
+    facts = ("dam burst | dam broke", "4,200 evacuated | 4,200 people", "Governor Ilyenko")
+    assert facts_held("The dam broke and 4,200 people left [1].", facts) == pytest.approx(2 / 3)
+    item = GoldItem("o", "What happened in Orvel?", (), facts, (), (), True, kind="overview")
+    row = score_row(item, Answer(item.question, "The dam burst on Thursday [1].", False))
+    assert row["scores"]["facts_held"] == pytest.approx(1 / 3) and row["scores"]["answer_correct"] == 0.0
+    row = score_row(item, Answer(item.question, "The dam burst; 4,200 people fled [1].", False))
+    assert row["scores"]["answer_correct"] == 1.0
+
+
+def test_a_disagreement_is_right_with_one_side_and_scored_apart_for_naming_both():
+    from eval.harness import score_row
+    from rag.types import Answer
+
+    item = GoldItem("d", "Which village?", (), ("Khlebnaya", "Chlebna"), (), (), True, kind="disagreement")
+    one = score_row(item, Answer(item.question, "Near Khlebnaya [1].", False))["scores"]
+    both = score_row(item, Answer(item.question, "Near Khlebnaya [1]; another article spells it Chlebna [2].", False))
+    assert one["answer_correct"] == 1.0 and one["both_sides"] == 0.0 and both["scores"]["both_sides"] == 1.0
+
+
+def test_a_gold_kind_must_be_known(tmp_path: Path):
+    bad = tmp_path / "g.jsonl"
+    record = {"id": "a", "question": "Q?", "history": [], "answers": ["x"], "sources": [], "evidence": []}
+    bad.write_text(json.dumps({**record, "answerable": True, "kind": "essay"}) + "\n")
+    with pytest.raises(GoldError, match="kind"):
+        load_gold(bad)

@@ -208,3 +208,33 @@ def test_citations_carry_title_and_date_or_null(settings: Settings, corpus: Path
     for c in answer.as_dict()["citations"]:  # type: ignore[union-attr]
         assert "title" in c and "date" in c
         assert c["title"] is None or (isinstance(c["title"], str) and c["title"])
+
+
+def overview_reply(messages: Sequence[Message]) -> str:
+    """Three passages' own sentences, each citing its passage, and one sentence no passage supports."""
+    lines = [line for line in messages[-1].content.splitlines() if line.startswith("[")]
+    said = []
+    for line in lines[:3]:
+        number, text = line[1:].split("]", 1)
+        text = text.split(") ", 1)[1] if text.startswith(" (") else text
+        said.append(f"{text.strip().rstrip('.')} [{number}].")
+    return " ".join([*said, "Volcanic ash closed every airport in Norway [1]."])
+
+
+def test_an_overview_draws_on_several_articles_and_drops_an_unsupported_sentence(settings: Settings, corpus: Path):
+    reader = FakeReader(overview_reply, None, 0.05)
+    answer = make(settings, corpus, reader).ask(
+        "Summarize what the articles say about the S-300 missile Belarus shot down"
+    )
+    _system, user = reader.prompts[0]
+    assert "asks for an overview" in user.content
+    assert not answer.refused, answer.steps
+    assert len({c.source for c in answer.citations}) >= 2  # from more than one article
+    assert "Norway" not in answer.text and answer.short_answer is None and answer.calls == 1
+    assert len({p.source for p in answer.passages}) >= 3  # the evidence covers the articles
+
+
+def test_an_overview_of_what_the_articles_do_not_cover_is_refused(settings: Settings, corpus: Path):
+    reader = FakeReader(lambda m: "NOT FOUND", None, 0.9)
+    answer = make(settings, corpus, reader).ask("Summarize what the articles say about the missile strike")
+    assert answer.refused and answer.short_answer is None

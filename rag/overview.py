@@ -1,0 +1,56 @@
+"""Overviews: "What happened ...?", "Summarize what the articles say about X", "How did Belarus react?".
+
+One generation, as for a fact: the evidence is chosen for coverage across articles (each article's best
+sentences in turn, not only the single best sentence), shown in the order of the articles' dates, and
+the reader writes two to five sentences, each citing its passage. Verification is that of any claim:
+a sentence no cited passage supports is dropped; an overview with no supported sentence, or whose
+best cited passage is weak evidence, is refused. An overview has no short answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from rag.cite import verify
+from rag.rerank import ScoredSentence, to_passages
+from rag.types import Passage
+from rag.verify import Checked
+
+
+def cover(sentences: Sequence[ScoredSentence], n: int, floor: float) -> list[Passage]:
+    """Up to n sentences scoring at least `floor`, taken from each article in turn (articles ordered by
+    their best sentence), then numbered in the order of the articles' dates and of their place in the
+    article, so the reader can tell events in order."""
+    by_source: dict[str, list[ScoredSentence]] = {}
+    for s in sentences:
+        if s.score >= floor:
+            by_source.setdefault(s.source, []).append(s)
+    picked: list[ScoredSentence] = []
+    queues = list(by_source.values())  # each best first, sources in order of their best
+    while len(picked) < n and any(queues):
+        for queue in queues:
+            if queue and len(picked) < n:
+                picked.append(queue.pop(0))
+    shown = to_passages(picked, len(picked), antecedents=0, continued=0)
+    shown.sort(key=lambda p: (p.date or "9999", p.source, p.start))
+    return [replace(p, number=i, context_from=None) for i, p in enumerate(shown, start=1)]
+
+
+def check_overview(reply: str, passages: Sequence[Passage], min_support: float, min_cited_score: float) -> Checked:
+    """Each sentence supported by a passage it cites, or dropped; refused when none is, or when the best
+    passage cited is weak evidence for the question."""
+    checked = verify(reply, passages, min_support)
+    dropped = f"; dropped unsupported: {' | '.join(checked.dropped)[:200]}" if checked.dropped else ""
+    if not checked.citations:
+        return Checked("", (), "no sentence supported", f"no sentence of the overview is supported{dropped}")
+    spans = {(c.source, c.start) for c in checked.citations}
+    best = max((p.score for p in passages if (p.source, p.start) in spans), default=0.0)
+    if best < min_cited_score:
+        return Checked(
+            "", (), "weak evidence", f"the passages the overview cites score {best:.2f}, below {min_cited_score:.2f}"
+        )
+    sources = len({c.source for c in checked.citations})
+    return Checked(
+        checked.text, checked.citations, f"{len(checked.citations)} citation(s) from {sources} article(s){dropped}"
+    )
