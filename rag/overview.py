@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.cite import verify
+from rag.cite import Claim, parse_claims, verify
 from rag.rerank import ScoredSentence, to_passages
-from rag.types import Passage
+from rag.types import Citation, Passage
 from rag.verify import Checked
 
 
@@ -37,9 +37,15 @@ def cover(sentences: Sequence[ScoredSentence], n: int, floor: float) -> list[Pas
     return [replace(p, number=i, context_from=None) for i, p in enumerate(shown, start=1)]
 
 
-def check_overview(reply: str, passages: Sequence[Passage], min_support: float, min_cited_score: float) -> Checked:
+def check_overview(
+    reply: str, passages: Sequence[Passage], min_support: float, min_cited_score: float, fill_to: int = 3
+) -> Checked:
     """Each sentence supported by a passage it cites, or dropped; refused when none is, or when the best
-    passage cited is weak evidence for the question."""
+    passage cited is weak evidence for the question. An overview left with fewer than `fill_to`
+    sentences is completed with the best passages it did not cite, other articles first (`complete`)."""
+    kept = verify(reply, passages, min_support)
+    if kept.citations:
+        reply = complete(kept.text, kept.citations, passages, fill_to)
     checked = verify(reply, passages, min_support)
     dropped = f"; dropped unsupported: {' | '.join(checked.dropped)[:200]}" if checked.dropped else ""
     if not checked.citations:
@@ -50,7 +56,37 @@ def check_overview(reply: str, passages: Sequence[Passage], min_support: float, 
         return Checked(
             "", (), "weak evidence", f"the passages the overview cites score {best:.2f}, below {min_cited_score:.2f}"
         )
+    added = len(parse_claims(checked.text)) - len(parse_claims(kept.text))
+    dropped += f"; {added} sentence(s) added from passages not cited" if added > 0 else ""
     sources = len({c.source for c in checked.citations})
     return Checked(
         checked.text, checked.citations, f"{len(checked.citations)} citation(s) from {sources} article(s){dropped}"
     )
+
+
+def complete(text: str, cited: Sequence[Citation], passages: Sequence[Passage], fill_to: int) -> str:
+    """The verified overview (its markers numbering `cited`) with passages it did not cite added, as
+    they are written, until it has `fill_to` sentences: the best scoring of articles not yet cited
+    first, then of the rest; every sentence then in the order of the passages (dates, then place in
+    the article). Returns a reply in the passages' own numbering, to be verified again."""
+    claims = [
+        Claim(c.text, tuple(_passage_of(cited[m - 1], passages) for m in c.markers if 0 < m <= len(cited)))
+        for c in parse_claims(text)
+    ]
+    used = {n for c in claims for n in c.markers}
+    sources = {p.source for p in passages if p.number in used}
+    spare = sorted((p for p in passages if p.number not in used), key=lambda p: (p.source in sources, -p.score))
+    for p in spare[: max(0, fill_to - len(claims))]:
+        claims.append(Claim(p.text.strip(), (p.number,)))
+    claims.sort(key=lambda c: min(c.markers, default=0))
+    return " ".join(_cited(c) for c in claims)
+
+
+def _cited(c: Claim) -> str:
+    text = c.text.strip()
+    end = len(text.rstrip(".!?"))
+    return f"{text[:end]} {''.join(f'[{n}]' for n in c.markers)}{text[end:] or '.'}"
+
+
+def _passage_of(c: Citation, passages: Sequence[Passage]) -> int:
+    return next((p.number for p in passages if (p.source, p.start, p.end) == (c.source, c.start, c.end)), 0)

@@ -23,6 +23,8 @@ _OVERVIEW = re.compile(
     r"|how did .{2,80}\b(?:react|respond|reply|answer)\b"
     r"|what (?:do|did|does) (?:the |these |our )?(?:articles?|reports?|sources|news|papers) (?:say|report|tell)\b"
     r"|tell me (?:about|what)\b"
+    r"|what (?:do|did) (?:we|you) know about\b"
+    r"|what (?:did|does|do|has|have) .{2,60} (?:say|said) about\b"
     r"|what (?:is|was) (?:known|reported|said) about\b)"
     r"|\bsummari[sz]e\b|\b(?:an?|the) (?:overview|summary|rundown) of\b",
     re.IGNORECASE,
