@@ -137,8 +137,11 @@ def names(text: str, start: int = 0, end: int | None = None, sentence_start: int
     while i < len(words):
         j = i
         while j < len(words) and _capital(words[j].group()):
-            joined = j + 2 < len(words) and words[j + 1].group() in _JOINERS and _capital(words[j + 2].group())
-            j += 2 if joined else 1
+            j += 1  # a name does not run over punctuation: "Gorbakha, Ivanovo District" is two
+            if j + 1 < len(words) and words[j].group() in _JOINERS and _capital(words[j + 1].group()):
+                j += 1 if _spaced(text, words[j - 1], words[j]) and _spaced(text, words[j], words[j + 1]) else 0
+            if j < len(words) and not _spaced(text, words[j - 1], words[j]):
+                break
         run = words[i:j]
         while run and (run[0].group().lower() in STOPWORDS or run[0].group().lower() in _CALENDAR):
             run = run[1:]
@@ -149,6 +152,10 @@ def names(text: str, start: int = 0, end: int | None = None, sentence_start: int
             found.append(Value("name", run[0].start(), run[-1].end(), name_key(text[run[0].start() : run[-1].end()])))
         i = max(j, i + 1)
     return found
+
+
+def _spaced(text: str, a: re.Match[str], b: re.Match[str]) -> bool:
+    return text[a.end() : b.start()].isspace()
 
 
 def _capital(word: str) -> bool:

@@ -35,6 +35,8 @@ ARTICLES = {
     "trade_c.txt": "The convoy crossed the border into Niger on Friday, after talks with officials from Nigeria.",
     "tour_a.txt": "The band's tour ended in India last spring, its manager said.",
     "tour_b.txt": "The band's tour ended in Indiana last spring, its label said.",
+    "song_a.txt": '"Harbour Lights" is a folk song first recorded by Tamsin Reyes in 1961.',
+    "song_b.txt": '"Copper Rain" is a folk song first recorded by Aldo Marsh in 1958.',
 }
 
 
@@ -177,6 +179,11 @@ def test_a_name_holding_another_is_another_name_not_a_spelling(
 def test_a_name_inside_another_elsewhere_in_the_sentence_is_no_disagreement():
     q = "Which country did the convoy cross into?"
     assert disagree(q, "Niger", passage("trade_a.txt", 1), passage("trade_c.txt", 2)) == ()
+
+
+def test_the_same_slot_about_another_thing_the_question_names_in_lower_case_is_no_disagreement():
+    q = "who first recorded the song harbour lights?"
+    assert disagree(q, "Tamsin Reyes", passage("song_a.txt", 1), passage("song_b.txt", 2)) == ()
 
 
 def test_each_source_file_counts_once_in_passage_order():
