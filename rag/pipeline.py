@@ -20,6 +20,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import prompts
+from rag.annotate import annotate
 from rag.extract import NOT_FOUND
 from rag.generate import Extractor, Generator, Message
 from rag.guard import clean_question, is_instruction_attack
@@ -31,7 +32,6 @@ from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
 from rag.types import Answer, Citation, Hit, Passage, ShortAnswer, Step, Timings
 from rag.verify import check_answer, echoes, short_span
-from rag.when import resolve_day
 
 
 @dataclass(frozen=True)
@@ -159,8 +159,9 @@ class Pipeline:
 
         short = self._short_answer(q, messages, reply, checked.text, passages, checked.citations, query, trace)
         yield Quoted(short)
-        text = _with_calendar_day(q, checked.text, short, checked.citations, trace)
-        yield trace.answered(text, checked.citations, short, reply)
+        done = annotate(q, checked.text, short, checked.citations, passages)
+        trace.steps += done.steps
+        yield trace.answered(done.text, done.citations, done.short, reply)
 
     def _short_answer(
         self,
@@ -212,17 +213,6 @@ class Pipeline:
                 yield Token(held)
                 held = ""
         return reply
-
-
-def _with_calendar_day(q: Question, text: str, short: ShortAnswer, citations: Sequence[Citation], trace: _Trace) -> str:
-    """A "when" answered with a day named relative to the article ("Thursday") gets the calendar date
-    that day was, worked out from the date the cited article states, and says so."""
-    holder = next((c for c in citations if c.source == short.source and c.start <= short.start < c.end), None)
-    day = resolve_day(q, short.text, holder.date) if holder else None
-    if day is None or holder is None:
-        return text
-    trace.add("date", f"{day.said!r} read as {day.day.isoformat()} from the article's date {day.article_date}")
-    return f"{text} {day.phrase(f'[{holder.number}]')}"
 
 
 def _could_be_not_found(text: str) -> bool:

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from index.meta import parse_date
 from rag.question import Question
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -25,6 +26,18 @@ class ResolvedDay:
         """The sentence that says how the date was worked out, citing the article."""
         when = f"{self.day.strftime('%A')} {self.day.day} {self.day.strftime('%B %Y')}"
         return f"“{self.said}” in the article, which is dated {self.article_date}, is {when} {marker}."
+
+
+def article_date_for_event(q: Question, answer: str, passage_text: str, article_date: str) -> tuple[int, int] | None:
+    """For a "when" answered with the cited article's own date (the day it was written, as a date line
+    or dateline gives it) while the cited sentence names the event's day relative to it ("June 10,
+    2025 — Officials began moving the rhinos on Monday"): the span, in `passage_text`, of the words that
+    name the event's day. None otherwise."""
+    if q.kind != "time" or not article_date or parse_date(answer) != article_date:
+        return None
+    for m in _RELATIVE.finditer(passage_text):
+        return m.start(), m.end()
+    return None
 
 
 def resolve_day(q: Question, short_text: str, article_date: str) -> ResolvedDay | None:

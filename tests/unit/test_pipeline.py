@@ -238,3 +238,16 @@ def test_an_overview_of_what_the_articles_do_not_cover_is_refused(settings: Sett
     reader = FakeReader(lambda m: "NOT FOUND", None, 0.9)
     answer = make(settings, corpus, reader).ask("Summarize what the articles say about the missile strike")
     assert answer.refused and answer.short_answer is None
+
+
+def test_another_articles_spelling_of_the_answer_is_named_and_cited(settings: Settings, corpus: Path):
+    reader = FakeReader(citing("Gorbakha", "The missile was found near the village of Gorbakha"), None, 0.05)
+    answer = make(settings, corpus, reader).ask("Near which village were pieces of the missile found?")
+    assert not answer.refused, answer.steps
+    assert answer.short_answer is not None and answer.short_answer.text == "Gorbakha"
+    shown = {p.source for p in answer.passages}
+    if "000_e0c370ddd57364fe.txt" not in shown:
+        pytest.skip("the fake embedder did not show the other article")
+    assert "spelled Harbacha in another article [2]" in answer.text, answer.text
+    assert {c.source for c in answer.citations} == {"002_9acb625707f65469.txt", "000_e0c370ddd57364fe.txt"}
+    assert any(s.step == "disagree" for s in answer.steps)
