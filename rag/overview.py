@@ -9,6 +9,7 @@ best cited passage is weak evidence, is refused. An overview has no short answer
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -44,7 +45,7 @@ def check_overview(
     passage cited is weak evidence for the question. An overview left with fewer than `fill_to`
     sentences is completed with the best passages it did not cite, other articles first (`complete`)."""
     kept = verify(reply, passages, min_support)
-    if kept.citations:
+    if kept.citations:  # always rewritten: `complete` also drops sentences said twice
         reply = complete(kept.text, kept.citations, passages, fill_to)
     checked = verify(reply, passages, min_support)
     dropped = f"; dropped unsupported: {' | '.join(checked.dropped)[:200]}" if checked.dropped else ""
@@ -69,13 +70,17 @@ def complete(text: str, cited: Sequence[Citation], passages: Sequence[Passage], 
     they are written, until it has `fill_to` sentences: the best scoring of articles not yet cited
     first, then of the rest; every sentence then in the order of the passages (dates, then place in
     the article). Returns a reply in the passages' own numbering, to be verified again."""
-    claims = [
-        Claim(c.text, tuple(_passage_of(cited[m - 1], passages) for m in c.markers if 0 < m <= len(cited)))
-        for c in parse_claims(text)
-    ]
+    claims: list[Claim] = []
+    for c in parse_claims(text):  # a small reader may say a sentence again: once is enough
+        if normalized(c.text) not in {normalized(k.text) for k in claims}:
+            claims.append(
+                Claim(c.text, tuple(_passage_of(cited[m - 1], passages) for m in c.markers if 0 < m <= len(cited)))
+            )
     used = {n for c in claims for n in c.markers}
     sources = {p.source for p in passages if p.number in used}
-    spare = sorted((p for p in passages if p.number not in used), key=lambda p: (p.source in sources, -p.score))
+    # A sentence cut inside a quotation (its quote marks unbalanced) does not read on its own.
+    whole = [p for p in passages if p.number not in used and _balanced(p.text)]
+    spare = sorted(whole, key=lambda p: (p.source in sources, -p.score))
     for p in spare[: max(0, fill_to - len(claims))]:
         claims.append(Claim(p.text.strip(), (p.number,)))
     claims.sort(key=lambda c: min(c.markers, default=0))
@@ -86,6 +91,14 @@ def _cited(c: Claim) -> str:
     text = c.text.strip()
     end = len(text.rstrip(".!?"))
     return f"{text[:end]} {''.join(f'[{n}]' for n in c.markers)}{text[end:] or '.'}"
+
+
+def normalized(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _balanced(text: str) -> bool:
+    return text.count('"') % 2 == 0 and text.count("“") == text.count("”")
 
 
 def _passage_of(c: Citation, passages: Sequence[Passage]) -> int:

@@ -26,7 +26,7 @@ from rag.generate import Extractor, Generator, Message
 from rag.guard import clean_question, is_instruction_attack
 from rag.overview import check_overview, cover
 from rag.question import Question, parse_question
-from rag.read import quote, read, reader_messages
+from rag.read import quote, read, reader_messages, said_again
 from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
@@ -201,7 +201,8 @@ class Pipeline:
         probability of NOT FOUND and the time of its first token."""
         reply, held = "", ""
         trace.calls += 1
-        for item in read(self.generator, messages, refuse_at, max_tokens):
+        items = read(self.generator, messages, refuse_at, max_tokens)
+        for item in items:
             if isinstance(item, float):
                 trace.not_found_p = item
                 continue
@@ -209,6 +210,10 @@ class Pipeline:
                 trace.first = time.perf_counter() - trace.t0
             reply += item
             held += item
+            if said_again(reply):  # a small reader caught in a loop: stop it, keep what came before
+                items.close()  # type: ignore[attr-defined]
+                trace.add("read", "stopped: the reader began saying a sentence again")
+                break
             if not _could_be_not_found(held):
                 yield Token(held)
                 held = ""

@@ -10,6 +10,7 @@ by constrained decoding (`rag.extract`), they are the answer's `short_answer`, a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -19,7 +20,7 @@ from rag.generate import Extractor, Generator, Message, ScoredStreamer
 from rag.guard import gives_instructions
 from rag.question import Question
 from rag.rewrite import Turn
-from rag.text import without_markers
+from rag.text import MARKER, without_markers
 from rag.types import Passage, ShortAnswer
 
 
@@ -82,3 +83,10 @@ def quote(
     got = generator.extract(ask, texts, max_tokens, refuse_at=1.01)  # a quote, never NOT FOUND
     copied = None if got.text.strip().startswith(NOT_FOUND) else parse_reply(got.text, passages)
     return Quote(copied.passage, copied.text, copied.start, copied.end) if copied else None
+
+
+def said_again(reply: str) -> bool:
+    """The reply's last finished sentence repeats an earlier one word for word (markers aside)."""
+    said = [" ".join(re.findall(r"\w+", c.lower())) for c in re.split(r"(?<=[.!?])\s+", MARKER.sub("", reply))]
+    finished = said[:-1] if not re.search(r"[.!?]\W*$", reply) else said
+    return len(finished) >= 2 and bool(finished[-1]) and finished[-1] in finished[:-1]

@@ -64,3 +64,17 @@ def test_an_overview_citing_one_passage_is_completed_from_other_articles_in_orde
 def test_an_overview_with_no_supported_sentence_is_refused() -> None:
     checked = check_overview("Aliens landed in Orvel [1].", PASSAGES, 0.5, 0.4)
     assert checked.problem and not checked.citations
+
+
+def test_a_sentence_said_again_is_said_once_and_a_cut_quotation_is_not_added() -> None:
+    passages = [*PASSAGES, passage(5, "d.txt", '"We will rebuild the dam, the mayor said.', 0.95)]
+    reply = "The dam above Orvel burst early on Thursday [2]. The dam above Orvel burst early on Thursday [2]."
+    checked = check_overview(reply, passages, 0.5, 0.4)
+    assert checked.text.count("burst") == 1 and "rebuild" not in checked.text
+
+
+def test_the_reader_is_stopped_when_it_starts_saying_a_sentence_again() -> None:
+    from rag.read import said_again
+
+    assert said_again("The dam burst [1]. The dam burst [1].")
+    assert not said_again("The dam burst [1]. Boats came [2].") and not said_again("The dam burst [1]. The dam")
