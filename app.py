@@ -75,6 +75,7 @@ class Service:
         self._done = threading.Event()
         self._started = False
         self._lock = threading.Lock()
+        self._stale = False  # the documents changed while the pipeline was loading
         self.state: Literal["loading", "ready", "failed"] = "loading"
         self.message = "Starting…"
 
@@ -90,7 +91,10 @@ class Service:
             pipeline = self._load(self._set_message)
             self._set_message("Loading models…")
             pipeline.warm_up()
-            self._pipeline = pipeline
+            with self._lock:
+                self._pipeline, stale = pipeline, self._stale
+            if stale:  # its first search snapshot may predate the change: questions wait for this
+                _refresh(pipeline)
             self.state, self.message = "ready", f"Ready · {pipeline.generator.name}"
         except Exception as exc:  # shown on the page and in the log; the server keeps running
             self.state, self.message = "failed", f"Could not load the models: {exc}"
@@ -110,9 +114,17 @@ class Service:
 
     def refresh_search(self) -> None:
         """After the documents changed: answers search the new index from the next question on."""
-        refresh = getattr(self._pipeline.retriever, "refresh", None) if self._pipeline else None
-        if refresh is not None:
-            refresh()
+        with self._lock:
+            pipeline = self._pipeline
+            self._stale = pipeline is None
+        if pipeline is not None:
+            _refresh(pipeline)
+
+
+def _refresh(pipeline: Pipeline) -> None:
+    refresh = getattr(pipeline.retriever, "refresh", None)  # HybridRetriever's; other retrievers need none
+    if refresh is not None:
+        refresh()
 
 
 def load_for(settings: Settings, corpus: Path | None, embedder: Embedder | None = None) -> Loader:

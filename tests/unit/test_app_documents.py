@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,7 +196,7 @@ def test_the_page_asks_before_removing_and_cancel_keeps_the_document(indexed: Se
     report = page.add([str(note), str(empty)])
     assert "lighthouse.txt</b> indexed" in report and "empty.txt</b> skipped: empty file" in report
     rows, choices = page.listing()
-    assert ["Zorbulan lighthouse reopens", "—", "lighthouse.txt", rows[-1][3]] in rows
+    assert ["lighthouse.txt", "Zorbulan lighthouse reopens", "—", rows[-1][3]] in rows
     assert ("lighthouse.txt — Zorbulan lighthouse reopens", ARTICLE_ID) in choices
 
     pending, question = page.ask_remove(ARTICLE_ID)
@@ -235,4 +235,20 @@ def test_questions_mid_upload_are_answered_from_the_previous_index(indexed: Sett
             gated.release.set()
             worker.join(20)
         assert done["r"].status_code == 200
+        assert cited_sources(client) == ["lighthouse.txt"]
+
+
+def test_an_upload_while_the_models_load_is_searched_once_they_are_ready(indexed: Settings) -> None:
+    pipeline = make_pipeline(indexed)
+    pipeline.warm_up()  # its search snapshot is of the index before the upload
+    loaded = threading.Event()
+
+    def load(status: Callable[[str], None]) -> Pipeline:
+        loaded.wait(10)
+        return pipeline
+
+    uploads = make_uploads(indexed, access_for("127.0.0.1", None))
+    with TestClient(build_app(load, uploads=uploads)) as client:
+        assert post(client, ("lighthouse.txt", ARTICLE)).json()["indexed"] == 1
+        loaded.set()
         assert cited_sources(client) == ["lighthouse.txt"]
