@@ -190,14 +190,15 @@ def upload_report(outcomes: Sequence[Outcome]) -> str:
         name = html.escape(o.source or o.name or "(no name)")
         if o.status == "indexed":
             note = f" — {html.escape(o.reason)}" if o.reason else ""
-            lines.append(f'<li class="doc-ok">✓ <b>{name}</b> indexed ({o.chunks} chunks){note}</li>')
+            chunks = f"{o.chunks} chunk{'' if o.chunks == 1 else 's'}"
+            lines.append(f'<li class="doc-ok">✓ <b>{name}</b> indexed ({chunks}){note}</li>')
         else:
             lines.append(f'<li class="doc-skip">✗ <b>{name}</b> skipped: {html.escape(o.reason)}</li>')
     return f'<ul class="doc-report">{"".join(lines)}</ul>'
 
 
 def document_rows(docs: Sequence[DocumentInfo]) -> list[list[Any]]:
-    return [[d.title or "—", d.date or "—", d.source, d.chunks] for d in docs]
+    return [[d.source, d.title or "—", d.date or "—", d.chunks] for d in docs]
 
 
 def document_choices(docs: Sequence[DocumentInfo]) -> list[tuple[str, str]]:
@@ -283,7 +284,7 @@ def documents_panel(blocks: gr.Blocks, uploads: Uploads | None, refresh: Refresh
                 report = gr.HTML(elem_id="upload-report")
             with gr.Column(scale=3):
                 table = gr.Dataframe(
-                    headers=["Title", "Date", "File", "Chunks"], interactive=False, elem_id="document-list"
+                    headers=["File", "Title", "Date", "Chunks"], interactive=False, elem_id="document-list"
                 )
                 with gr.Row():
                     pick = gr.Dropdown(label="Remove a document", choices=[], elem_id="remove-pick", scale=3)
