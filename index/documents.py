@@ -11,7 +11,6 @@ user can recover it. Writers take the index lock; readers see the change when th
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import sys
@@ -297,8 +296,3 @@ class DocumentLibrary:
 
 
 SUFFIXES = sorted(SUPPORTED_SUFFIXES)  # what an upload may be
-
-
-def content_id(data: bytes) -> str:
-    """The id a file's document gets: the SHA-256 of its bytes, as `load_file` computes it."""
-    return hashlib.sha256(data).hexdigest()
