@@ -47,7 +47,7 @@ def test_an_uploaded_article_answers_a_question_and_can_be_removed(page: Page, s
     try:
         page.locator("#documents").get_by_text("Documents").first.click()
         page.locator("#add-documents input[type=file]").set_input_files(str(article))
-        expect(page.locator("#add-documents")).to_contain_text(NAME)
+        expect(page.locator("#add-documents")).to_contain_text(Path(NAME).stem)  # name and suffix in two cells
         page.locator("#add-button").click()
         report = page.locator("#upload-report")
         expect(report).to_contain_text(f"{NAME} indexed", timeout=120_000)
@@ -60,7 +60,7 @@ def test_an_uploaded_article_answers_a_question_and_can_be_removed(page: Page, s
         expect(cited).to_be_visible(timeout=ANSWER_TIMEOUT_MS)
         expect(page.locator("#chat .bot").last).to_contain_text("Varkonen")
         expect(cited.locator(".ev-src").first).to_contain_text(NAME)
-        page.screenshot(path=SHOTS / "05-answer-from-upload.png")
+        page.screenshot(path=SHOTS / "05-answer-from-upload.png", full_page=True)
 
         page.locator("#remove-pick input").click()
         page.get_by_role("option", name=NAME, exact=False).click()
