@@ -74,7 +74,7 @@ eval: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy rag index eval app.py
+	$(VENV)/bin/mypy rag index eval app.py app_documents.py
 
 clean:
 	rm -rf $(VENV) .rag eval/out

@@ -28,9 +28,12 @@ from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
+from app_documents import DOCUMENTS_CSS, Uploads, access_for, documents_panel, documents_router
+from index.documents import DocumentLibrary
+from index.embed import Embedder
 from index.store import StoreError
 from rag.config import Settings
-from rag.factory import build_pipeline, open_store, run_index
+from rag.factory import build_chunker, build_embedder, build_pipeline, lock_path, open_store, run_index
 from rag.generate import GeneratorError
 from rag.guard import QuestionError
 from rag.memory import return_freed_memory
@@ -72,6 +75,7 @@ class Service:
         self._done = threading.Event()
         self._started = False
         self._lock = threading.Lock()
+        self._stale = False  # the documents changed while the pipeline was loading
         self.state: Literal["loading", "ready", "failed"] = "loading"
         self.message = "Starting…"
 
@@ -87,7 +91,10 @@ class Service:
             pipeline = self._load(self._set_message)
             self._set_message("Loading models…")
             pipeline.warm_up()
-            self._pipeline = pipeline
+            with self._lock:
+                self._pipeline, stale = pipeline, self._stale
+            if stale:  # its first search snapshot may predate the change: questions wait for this
+                _refresh(pipeline)
             self.state, self.message = "ready", f"Ready · {pipeline.generator.name}"
         except Exception as exc:  # shown on the page and in the log; the server keeps running
             self.state, self.message = "failed", f"Could not load the models: {exc}"
@@ -105,8 +112,22 @@ class Service:
             raise NotReady(self.message)
         return self._pipeline
 
+    def refresh_search(self) -> None:
+        """After the documents changed: answers search the new index from the next question on."""
+        with self._lock:
+            pipeline = self._pipeline
+            self._stale = pipeline is None
+        if pipeline is not None:
+            _refresh(pipeline)
 
-def load_for(settings: Settings, corpus: Path | None) -> Loader:
+
+def _refresh(pipeline: Pipeline) -> None:
+    refresh = getattr(pipeline.retriever, "refresh", None)  # HybridRetriever's; other retrievers need none
+    if refresh is not None:
+        refresh()
+
+
+def load_for(settings: Settings, corpus: Path | None, embedder: Embedder | None = None) -> Loader:
     """Index `corpus` first when the store holds no index, then build the pipeline."""
 
     def load(status: Callable[[str], None]) -> Pipeline:
@@ -117,9 +138,9 @@ def load_for(settings: Settings, corpus: Path | None) -> Loader:
                 empty = True
             if empty:
                 status(f"Indexing {corpus}…")
-                run_index(settings, corpus)
+                run_index(settings, corpus, embedder=embedder)
         status("Loading models…")
-        return build_pipeline(settings)
+        return build_pipeline(settings, embedder=embedder)
 
     return load
 
@@ -337,7 +358,7 @@ a.cite:hover { background: #bfdbfe; }
 """
 
 
-def build_blocks(service: Service, options: ServeOptions) -> gr.Blocks:
+def build_blocks(service: Service, options: ServeOptions, uploads: Uploads | None = None) -> gr.Blocks:
     with gr.Blocks(title="News Q&A") as blocks:
         with gr.Row(elem_id="topbar"):
             gr.HTML(
@@ -363,6 +384,7 @@ def build_blocks(service: Service, options: ServeOptions) -> gr.Blocks:
                 new = gr.Button("New conversation", size="sm", variant="secondary")
             with gr.Column(scale=2):
                 evidence = gr.HTML(panel_html([]), elem_id="evidence", js_on_load=None)
+        documents_panel(blocks, uploads, service.refresh_search)
         turns = gr.State([])
         sections = gr.State([])
         timer = gr.Timer(1.0)
@@ -612,11 +634,19 @@ _CLOSED_ROUTES = ("/gradio_api/file=", "/gradio_api/file/", "/gradio_api/upload"
 
 
 def build_app(
-    pipeline: Pipeline | Loader, *, blocked: Sequence[Path] = (), options: ServeOptions | None = None
+    pipeline: Pipeline | Loader,
+    *,
+    blocked: Sequence[Path] = (),
+    options: ServeOptions | None = None,
+    uploads: Uploads | None = None,
 ) -> FastAPI:
-    """The FastAPI app: the page at /, the Gradio API under /gradio_api, the OpenAI API under /v1.
+    """The FastAPI app: the page at /, the Gradio API under /gradio_api, the OpenAI API under /v1, and
+    with `uploads` the documents API under /v1/documents and the page's Documents panel.
     The pipeline loads in the background once the app starts (or is given, already built)."""
     options = options or ServeOptions()
+    taking = uploads is not None and uploads.access.allowed
+    # The page's file control uploads through Gradio's route, open only while documents are taken.
+    closed = tuple(r for r in _CLOSED_ROUTES if not (taking and r == "/gradio_api/upload"))
     service = Service(_given(pipeline) if isinstance(pipeline, Pipeline) else pipeline)
 
     @asynccontextmanager
@@ -628,8 +658,8 @@ def build_app(
 
     @api.middleware("http")
     async def close_file_routes(request: Request, call_next: Callable[[Request], Any]) -> Response:
-        # The page needs no files from disk or other hosts, and takes no uploads.
-        if request.url.path.startswith(_CLOSED_ROUTES):
+        # The page needs no files from disk or other hosts, and takes no uploads but documents.
+        if request.url.path.startswith(closed):
             return JSONResponse({"detail": "Not found"}, 404)
         response: Response = await call_next(request)
         return response
@@ -642,7 +672,9 @@ def build_app(
         )
 
     api.include_router(openai_router(service, options, Gate(options.max_pending)))
-    blocks = build_blocks(service, options)
+    if uploads is not None:
+        api.include_router(documents_router(uploads, service.refresh_search))
+    blocks = build_blocks(service, options, uploads)
     blocks.queue(default_concurrency_limit=options.concurrency, max_size=options.queue_size)
     return gr.mount_gradio_app(
         api,
@@ -652,9 +684,25 @@ def build_app(
         footer_links=["api"],
         run_history=False,
         theme=gr.themes.Soft(primary_hue="blue", neutral_hue="slate"),
-        css=_CSS,
+        css=_CSS + DOCUMENTS_CSS,
+        max_file_size=uploads.library.max_file_bytes if uploads is not None and taking else None,
         head=_HEAD,
     )
+
+
+def uploads_for(settings: Settings, host: str, corpus: Path, embedder: Embedder) -> Uploads:
+    """Documents go into `corpus` and its index; allowed by the address and the upload token."""
+    library = DocumentLibrary(
+        corpus,
+        lambda: open_store(settings, writable=True),
+        embedder,
+        build_chunker(settings),
+        lock_path(settings),
+        max_file_bytes=settings.max_file_bytes,
+        max_files=settings.upload_max_files,
+        batch_size=settings.embed_batch_size,
+    )
+    return Uploads(library, access_for(host, settings.upload_token), settings.upload_max_bytes)
 
 
 def _given(pipeline: Pipeline) -> Loader:
@@ -675,10 +723,12 @@ def serve(settings: Settings, host: str = "127.0.0.1", port: int = 7860, corpus:
         print(f"error: cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
         return 2
     blocked = [settings.store, settings.cache_dir, *([corpus] if corpus else [])]
+    embedder = build_embedder(settings)  # loads lazily; shared by answering and uploads
     app = build_app(
-        load_for(settings, corpus),
+        load_for(settings, corpus, embedder),
         options=ServeOptions(settings.serve_concurrency, settings.serve_queue_size, settings.serve_max_pending),
         blocked=blocked,
+        uploads=uploads_for(settings, host, corpus or settings.corpus, embedder),
     )
     print(f"Serving on http://{host}:{port} (the models load in the background)", file=sys.stderr, flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))

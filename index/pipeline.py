@@ -17,7 +17,7 @@ import numpy as np
 from index.chunk import Chunker
 from index.embed import Embedder
 from index.load import CorpusError, list_files, load_documents
-from index.store import ChromaStore, IncompatibleStoreError, StoreInfo
+from index.store import ChromaStore, FileState, IncompatibleStoreError, StoreInfo
 from index.types import Chunk, Document, Skipped
 
 Progress = Callable[[int, int, str], None]  # (files done, files total, current file)
@@ -60,21 +60,12 @@ def index_corpus(
     if not files:
         raise CorpusError(f"The folder {corpus} holds no files to index.")
 
-    wanted = StoreInfo(embedder.name, _dim(embedder), chunker.settings.fingerprint())
-    if store.exists() and rebuild:
-        store.drop()
-        summary.rebuilt = True
-    if store.exists():
-        have = store.info()
-        if have is not None and have != wanted:
-            raise IncompatibleStoreError(_mismatch(store.location, have, wanted))
-    else:
-        store.create(wanted)
+    summary.rebuilt = prepare_store(store, embedder, chunker, rebuild=rebuild)
 
     states = store.file_states()
     kept_sources: set[str] = set()
     by_hash: dict[str, str] = {}
-    writer = _BatchWriter(store, embedder, batch_size)
+    writer = BatchWriter(store, embedder, batch_size)
     total = len(files)
     for done, item in enumerate(load_documents(corpus, max_file_bytes), start=1):
         if progress:
@@ -88,30 +79,7 @@ def index_corpus(
             continue
         by_hash[item.doc_hash] = item.source
         kept_sources.add(item.source)
-        state = states.get(item.source)
-        if state is not None and state.is_complete_for(item.doc_hash):
-            summary.files_unchanged += 1
-            summary.chunks_unchanged += len(state.ids)
-            if state.titles != {(item.title, item.date)}:
-                # Written by a version that read titles or dates otherwise: refresh them, embed nothing.
-                chunks = list(chunker.chunk(item))
-                store.set_file_meta([c for c in chunks if c.id in state.ids], n_chunks=len(chunks))
-                summary.files_retitled += 1
-            continue
-        chunks = list(chunker.chunk(item))
-        old_ids = state.ids if state else set()
-        new = [c for c in chunks if c.id not in old_ids]
-        kept = [c for c in chunks if c.id in old_ids]
-        # Batches span files, so small files still embed in full batches. Order does not matter for
-        # safety: readers see a new generation only after the run, and a killed run is redone.
-        writer.add(new, n_chunks=len(chunks))
-        store.set_file_meta(kept, n_chunks=len(chunks))
-        stale = old_ids - {c.id for c in chunks}
-        store.delete(sorted(stale))
-        summary.files_indexed += 1
-        summary.chunks_added += len(new)
-        summary.chunks_unchanged += len(kept)
-        summary.chunks_removed += len(stale)
+        write_document(item, states.get(item.source), store, chunker, writer, summary)
 
     writer.flush()
     for source, state in states.items():
@@ -125,7 +93,58 @@ def index_corpus(
     return summary
 
 
-class _BatchWriter:
+def prepare_store(store: ChromaStore, embedder: Embedder, chunker: Chunker, *, rebuild: bool = False) -> bool:
+    """Create the collection, or check that it was built with this embedder and chunking; with
+    `rebuild`, drop it first. True when it was dropped."""
+    wanted = StoreInfo(embedder.name, _dim(embedder), chunker.settings.fingerprint())
+    rebuilt = False
+    if store.exists() and rebuild:
+        store.drop()
+        rebuilt = True
+    if store.exists():
+        have = store.info()
+        if have is not None and have != wanted:
+            raise IncompatibleStoreError(_mismatch(store.location, have, wanted))
+    else:
+        store.create(wanted)
+    return rebuilt
+
+
+def write_document(
+    doc: Document,
+    state: FileState | None,
+    store: ChromaStore,
+    chunker: Chunker,
+    writer: BatchWriter,
+    summary: IndexSummary,
+) -> None:
+    """Bring one document's chunks in the store up to date (`state`: what the store holds for its source)."""
+    if state is not None and state.is_complete_for(doc.doc_hash):
+        summary.files_unchanged += 1
+        summary.chunks_unchanged += len(state.ids)
+        if state.titles != {(doc.title, doc.date)}:
+            # Written by a version that read titles or dates otherwise: refresh them, embed nothing.
+            chunks = list(chunker.chunk(doc))
+            store.set_file_meta([c for c in chunks if c.id in state.ids], n_chunks=len(chunks))
+            summary.files_retitled += 1
+        return
+    chunks = list(chunker.chunk(doc))
+    old_ids = state.ids if state else set()
+    new = [c for c in chunks if c.id not in old_ids]
+    kept = [c for c in chunks if c.id in old_ids]
+    # Batches span files, so small files still embed in full batches. Order does not matter for
+    # safety: readers see a new generation only after the run, and a killed run is redone.
+    writer.add(new, n_chunks=len(chunks))
+    store.set_file_meta(kept, n_chunks=len(chunks))
+    stale = old_ids - {c.id for c in chunks}
+    store.delete(sorted(stale))
+    summary.files_indexed += 1
+    summary.chunks_added += len(new)
+    summary.chunks_unchanged += len(kept)
+    summary.chunks_removed += len(stale)
+
+
+class BatchWriter:
     """Embeds chunks in batches of `batch_size` and writes them to the store `write_size` at a time, so
     memory does not grow with a file's size. Each store call has a fixed cost (a transaction, an index
     update, an HTTP round trip to a server): measured with 30k chunks into the embedded store

@@ -100,14 +100,32 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="start the web chat and the APIs")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--corpus", type=Path, help="index this folder first if the store is empty")
+    p.add_argument(
+        "--corpus",
+        type=Path,
+        help="index this folder first if the store is empty; uploaded documents go here (default: RAG_CORPUS)",
+    )
+    p.add_argument(
+        "--upload-token",
+        help="allow adding and removing documents with this bearer token (needed on a non-loopback address)",
+    )
     _common(p)
     _llm(p)
     return parser
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
-    keys = ("store", "chroma_host", "chroma_port", "collection", "llm", "llm_model", "llm_base_url", "llm_timeout_s")
+    keys = (
+        "store",
+        "chroma_host",
+        "chroma_port",
+        "collection",
+        "llm",
+        "llm_model",
+        "llm_base_url",
+        "llm_timeout_s",
+        "upload_token",
+    )
     overrides = {k: getattr(args, k) for k in keys if getattr(args, k, None) is not None}
     return Settings(**overrides)
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     serve_concurrency: int = 4  # Gradio events answered at once (generation itself is serialized)
     serve_queue_size: int = 64  # Gradio events waiting beyond that; more are told the queue is full
     serve_max_pending: int = 32  # OpenAI-API requests waiting + running; more get 503 at once
+    # Documents added through the page or /v1/documents: allowed on a loopback address, and on any
+    # other only with this token (sent as `Authorization: Bearer <token>`).
+    upload_token: str | None = None
+    upload_max_files: int = 20  # files in one upload; more are skipped with the reason
+    upload_max_mb: float = 50.0  # one upload request in all; larger gets 413 (each file: max_file_mb)
 
     def is_server(self) -> bool:
         return bool(self.chroma_host)
@@ -65,3 +70,7 @@ class Settings(BaseSettings):
     @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 1_000_000)
+
+    @property
+    def upload_max_bytes(self) -> int:
+        return int(self.upload_max_mb * 1_000_000)

@@ -104,6 +104,18 @@ class SnapshotSource:
             thread.join(timeout_s)
         return self._rebuilding is None or not self._rebuilding.is_alive()
 
+    def refresh(self) -> Snapshot:
+        """The snapshot of the store's current generation, built now if the current one is older: for
+        a writer in this process (an upload) whose change must be searchable when it reports done.
+        Readers keep the previous snapshot while this builds."""
+        self.wait_for_rebuild()
+        generation = self.store.generation()
+        snap = self._snapshot
+        if snap is None or snap.generation != generation:
+            snap = self._snapshot = self._build(generation)
+        self._checked = time.monotonic()
+        return snap
+
     def _first(self) -> Snapshot:
         with self._lock:
             if self._snapshot is None:
@@ -136,6 +148,10 @@ class HybridRetriever:
     def warm_up(self) -> None:
         self.source.current()
         self.embedder.embed(["warm up"])
+
+    def refresh(self) -> None:
+        """Search the store's newest complete generation from now on (see SnapshotSource.refresh)."""
+        self.source.refresh()
 
     def retrieve(self, query: str, k: int) -> list[Hit]:
         snap = self.source.current()

@@ -1,8 +1,10 @@
-"""A `rag serve` subprocess over the project's corpus, indexed with the real models: started once per test session."""
+"""A `rag serve` subprocess over a copy of the project's corpus, indexed with the real models: started once per
+test session. Documents uploaded through it go to the copy, never to the project's data/corpus."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -25,6 +27,7 @@ READY_TIMEOUT_S = 300.0
 class Server:
     url: str
     store: Path
+    corpus: Path
     log: Path
     process: subprocess.Popen[bytes]
 
@@ -44,17 +47,19 @@ def _env() -> dict[str, str]:
 
 def start(workdir: Path) -> Server:
     store, log = workdir / "store", workdir / "serve.log"
-    corpus = PROJECT_ROOT / "data" / "corpus"
+    corpus = workdir / "corpus"
+    shutil.copytree(PROJECT_ROOT / "data" / "corpus", corpus)
     subprocess.run([str(RAG), "index", str(corpus), "--store", str(store)], check=True, env=_env(), timeout=600)
     port = free_port()
+    serve = ["serve", "--host", "127.0.0.1", "--port", str(port), "--store", str(store), "--corpus", str(corpus)]
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(RAG), "serve", "--host", "127.0.0.1", "--port", str(port), "--store", str(store)],
+            [str(RAG), *serve],
             stdout=out,
             stderr=subprocess.STDOUT,
             env=_env(),
         )
-    server = Server(f"http://127.0.0.1:{port}", store, log, process)
+    server = Server(f"http://127.0.0.1:{port}", store, corpus, log, process)
     try:
         wait_until_ready(server)
     except BaseException:
