@@ -72,7 +72,7 @@ def complete(text: str, cited: Sequence[Citation], passages: Sequence[Passage], 
     the article). Returns a reply in the passages' own numbering, to be verified again."""
     claims: list[Claim] = []
     for c in parse_claims(text):  # a small reader may say a sentence again: once is enough
-        if normalized(c.text) not in {normalized(k.text) for k in claims}:
+        if not any(_same_sentence(c.text, k.text) for k in claims):
             claims.append(
                 Claim(c.text, tuple(_passage_of(cited[m - 1], passages) for m in c.markers if 0 < m <= len(cited)))
             )
@@ -81,8 +81,11 @@ def complete(text: str, cited: Sequence[Citation], passages: Sequence[Passage], 
     # A sentence cut inside a quotation (its quote marks unbalanced) does not read on its own.
     whole = [p for p in passages if p.number not in used and _balanced(p.text)]
     spare = sorted(whole, key=lambda p: (p.source in sources, -p.score))
-    for p in spare[: max(0, fill_to - len(claims))]:
-        claims.append(Claim(p.text.strip(), (p.number,)))
+    for p in spare:
+        if len(claims) >= fill_to:
+            break
+        if not any(_same_sentence(p.text, k.text) for k in claims):
+            claims.append(Claim(p.text.strip(), (p.number,)))
     claims.sort(key=lambda c: min(c.markers, default=0))
     return " ".join(_cited(c) for c in claims)
 
@@ -93,8 +96,10 @@ def _cited(c: Claim) -> str:
     return f"{text[:end]} {''.join(f'[{n}]' for n in c.markers)}{text[end:] or '.'}"
 
 
-def normalized(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
+def _same_sentence(a: str, b: str) -> bool:
+    """Two sentences that say the same in nearly the same words (two thirds of their words shared)."""
+    x, y = set(re.findall(r"\w+", a.lower())), set(re.findall(r"\w+", b.lower()))
+    return bool(x and y) and len(x & y) >= 2 / 3 * min(len(x), len(y))
 
 
 def _balanced(text: str) -> bool:

@@ -78,3 +78,13 @@ def test_the_reader_is_stopped_when_it_starts_saying_a_sentence_again() -> None:
 
     assert said_again("The dam burst [1]. The dam burst [1].")
     assert not said_again("The dam burst [1]. Boats came [2].") and not said_again("The dam burst [1]. The dam")
+
+
+def test_two_wordings_of_one_sentence_are_one() -> None:
+    from rag.overview import _same_sentence
+
+    assert _same_sentence(
+        "Belarus summoned Ukraine's ambassador over the missile.",
+        "Belarusian authorities summoned Ukraine’s ambassador over the missile.",
+    )
+    assert not _same_sentence("The dam burst on Thursday.", "Rescue boats reached the old town by noon.")
