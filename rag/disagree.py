@@ -44,6 +44,7 @@ class Disagreement:
     end: int
     text: str
     kind: DisagreementKind  # "spelling": the answer's name written differently; "value": another value
+    ours: str = ""  # the answer's own value, as its article writes it ("Gorbakha" to this "Harbacha")
 
 
 # Chosen by hand, not measured (there is no dev set of disagreements yet); strict on purpose.
@@ -262,7 +263,16 @@ def _disagreement(answer: Value, short: ShortAnswer, home: Passage, found: list[
     kind: DisagreementKind = "value"
     if answer.kind == "name" and compare_names(answer.key, best.value.key) == "spelling":
         kind = "spelling"
-    return Disagreement(p.number, p.source, p.start + start, p.start + end, p.text[start:end], kind)
+    if kind == "spelling":  # a name beside a name: "Gorbakha [1] is spelled Harbacha ..."
+        start, end = best.value.start, best.value.end
+    # The answer's value in the same words: "54 people" beside "56 people", "Gorbakha" beside "Harbacha".
+    before, after = p.text[start : best.value.start], p.text[best.value.end : end]
+    a, b = answer.start, answer.end
+    if before and home.text[a - len(before) : a] == before:
+        a -= len(before)
+    if after and home.text[b : b + len(after)] == after:
+        b += len(after)
+    return Disagreement(p.number, p.source, p.start + start, p.start + end, p.text[start:end], kind, home.text[a:b])
 
 
 def _grown(short: ShortAnswer, home: Passage, answer: Value, p: Passage, value: Value) -> tuple[int, int]:
@@ -289,9 +299,10 @@ def phrase(short: ShortAnswer, number: int, disagreements: Sequence[Disagreement
     if not disagreements:
         return ""
     parts = [_clause(kind, text, ns) for (kind, text), ns in _grouped(disagreements).items()]
+    ours = disagreements[0].ours or short.text
     if all(d.kind == "spelling" for d in disagreements):
-        return f"{short.text} [{number}] is " + " and ".join(parts) + "."
-    return f"The sources differ: {short.text} [{number}]; " + "; ".join(parts) + "."
+        return f"{ours} [{number}] is " + " and ".join(parts) + "."
+    return f"The sources differ: {ours} [{number}]; " + "; ".join(parts) + "."
 
 
 def _grouped(ds: Sequence[Disagreement]) -> dict[tuple[str, str], list[int]]:

@@ -230,3 +230,15 @@ def test_values_are_read_for_comparison():
         (None, 3, 3, None),
         (2022, 3, 1, None),
     ]
+
+
+def test_the_phrase_names_the_answers_own_value_not_its_whole_short_answer():
+    cited = passage("quarry_a.txt", 1)
+    words = "near the village of Dravnik"
+    found = find_disagreements(parse_question(VILLAGE), short(cited, words), cited, (cited, passage("quarry_c.txt", 2)))
+    assert [d.ours for d in found] == ["Dravnik"]
+    assert phrase(short(cited, words), 1, found) == "Dravnik [1] is spelled Dravnyk in another article [2]."
+    tolls = disagree(TOLL, "54 people", passage("bridge_a.txt", 1, 0), passage("bridge_b.txt", 2))
+    assert phrase(short(passage("bridge_a.txt", 1, 0), "54 people"), 1, tolls) == (
+        "The sources differ: 54 people [1]; another article says 61 people [2]."
+    )
