@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from rag.disagree import find_disagreements, phrase
+from rag.disagree import Disagreement, find_disagreements
 from rag.question import Question
 from rag.types import Citation, Passage, ShortAnswer, Step
 from rag.when import article_date_for_event, resolve_day
@@ -87,3 +87,32 @@ def with_disagreements(
         renumbered.append(replace(d, number=numbers[key]))
     steps.append(Step("disagree", "; ".join(f"{d.kind}: {d.text!r} in {d.source}" for d in found)))
     return f"{text} {phrase(short, holder.number, renumbered)}", citations
+
+
+def phrase(short: ShortAnswer, number: int, disagreements: Sequence[Disagreement]) -> str:
+    """The sentence to append to the answer, citing each side in its own words: "Gorbakha [1] is
+    spelled Harbacha in another article [2]."; "The sources differ: 54 [1]; another article says 56
+    [2]." "" when there is none."""
+    if not disagreements:
+        return ""
+    parts = [_clause(kind, text, ns) for (kind, text), ns in _grouped(disagreements).items()]
+    ours = disagreements[0].ours or short.text
+    if all(d.kind == "spelling" for d in disagreements):
+        return f"{ours} [{number}] is " + " and ".join(parts) + "."
+    return f"The sources differ: {ours} [{number}]; " + "; ".join(parts) + "."
+
+
+def _grouped(ds: Sequence[Disagreement]) -> dict[tuple[str, str], list[int]]:
+    """The passage numbers giving each other wording, spellings first."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for d in sorted(ds, key=lambda d: d.kind != "spelling"):
+        groups.setdefault((d.kind, d.text), []).append(d.number)
+    return groups
+
+
+def _clause(kind: str, text: str, numbers: list[int]) -> str:
+    marker = f"[{', '.join(map(str, numbers))}]"
+    one = len(numbers) == 1
+    if kind == "spelling":
+        return f"spelled {text} in {'another article' if one else 'other articles'} {marker}"
+    return f"{'another article says' if one else 'other articles say'} {text} {marker}"

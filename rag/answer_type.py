@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from rag.text import MONTHS, NUMBER_WORDS, WEEKDAYS
+from rag.text import MARKER, MONTHS, NUMBER_WORDS, PERSON_PRONOUNS, PLACE_WORDS, WEEKDAYS
 
 Kind = Literal["name", "number", "time"]
 
@@ -106,3 +106,50 @@ def holds_kind(kind: Kind, text: str) -> bool:
     if kind == "time":
         return bool(_TIME.search(text))
     raise ValueError(f"holds_kind does not judge {kind!r}")
+
+
+def answers_question_type(question: str, answer: str, context: str = "") -> bool:
+    """A cheap check that the answer is the kind of thing asked for: a name that neither the question
+    nor the conversation (`context`) already holds for "who", a number for "how many", a time for
+    "when" (for these two, only what the answer adds to the question counts, and a designation such as
+    "S-300" is neither). Other questions pass."""
+    plain = MARKER.sub("", answer)
+    kind = asked_kind(question)
+    if kind == "name":
+        if _UNNAMED_SUBJECT.match(plain):
+            return False  # "He was a cast member ... and voiced Woodhouse": about someone it never names
+        known = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")} | _OPENERS
+        # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
+        runs = [run.split() for run in _CAPITALISED_RUN.findall(plain)]
+        names = [w for run in runs if run[-1].lower() not in PLACE_WORDS for w in run if not _known(w, known)]
+        return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
+    if kind is not None:
+        # Only what the answer adds to the question counts, and a designation is not a quantity or a
+        # time: "The S-300 came down in Gorbakha" does not answer "How far is it?". (Earlier turns
+        # may hold the answer: "69 fired, 54 shot down", then "How many were shot down?")
+        known = {w.lower() for w in _TOKEN.findall(question)}
+        added = " ".join(w for w in _TOKEN.findall(plain) if w.lower() not in known and not _DESIGNATION.match(w))
+        # A number or time asked in a unit must be given in it: "10 a.m. local time" does not answer
+        # "What time was it in GMT?".
+        unit = asked_unit(question)
+        return holds_kind(kind, added) and (not unit or holds_unit(unit, plain))
+    return True
+
+
+def _known(word: str, known: set[str]) -> bool:
+    """Whether a capitalised word is made of known words, split as they were ("Soviet-era", "S-300"),
+    without a possessive ("Ukraine’s")."""
+    return all(part in known for part in re.findall(r"\w+", re.sub(r"['’]s?$", "", word).lower()))
+
+
+# An answer whose subject is a bare personal pronoun, unless the pronoun is only the subject of a
+# name ("She is Maria Keller ..."): a sentence copied from a passage whose person is named elsewhere.
+_UNNAMED_SUBJECT = re.compile(rf"^\s*(?i:{PERSON_PRONOUNS})\b(?!\s+(?:is|was|are|were)\s+[A-Z])")
+_TOKEN = re.compile(r"[\w’'.:-]*\w")
+_DESIGNATION = re.compile(r"^[A-Za-z]+-\d+\w*$")  # S-300, MiG-29, COVID-19
+
+
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
+_OPENERS = frozenset(
+    "the a an it its this that these those they he she his her there according in on at yes no i we".split()
+)

@@ -14,31 +14,24 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.answer_type import asked_kind, asked_unit, holds_kind, holds_unit, is_yes_no
+from rag.answer_type import is_yes_no
+from rag.claims import parse_claims
 from rag.polarity import contradicts, has_denial
 from rag.text import (
-    MARKER,
-    MONTHS,
+    ISO_DATE,
     NUMBER_WORDS,
-    PERSON_PRONOUNS,
-    PLACE_WORDS,
     YEAR,
+    dates_written_out,
     has_term,
     normalize,
     sentence_spans,
     terms,
     terms_match,
+    with_dates_written_out,
 )
 from rag.types import Citation, Passage
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_LEADING_MARKERS = re.compile(rf"^(?:{MARKER.pattern})+")  # markers that open a piece: "[1][2] ..."
-
-
-@dataclass(frozen=True)
-class Claim:
-    text: str  # the sentence without its markers
-    markers: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -47,34 +40,6 @@ class Verified:
     citations: tuple[Citation, ...]
     dropped: tuple[str, ...]  # claims removed as unsupported
     notes: tuple[str, ...]  # what verification changed, for the record
-
-
-def parse_claims(answer: str) -> list[Claim]:
-    """Split an answer into sentences with the markers that follow or sit inside each one."""
-    answer = answer.strip()
-    claims: list[Claim] = []
-    spans = sentence_spans(answer)
-    for a, b in spans:
-        piece = answer[a:b]
-        # Markers written at the start of a sentence ("... missile. [1] Then ...") belong to the one before.
-        lead = _LEADING_MARKERS.match(piece)
-        if lead and claims:
-            prev = claims[-1]
-            claims[-1] = Claim(prev.text, prev.markers + _numbers_in(lead.group(0)))
-            piece = piece[lead.end() :]
-        markers = _numbers_in(" ".join(m.group(0) for m in MARKER.finditer(piece)))
-        text = MARKER.sub("", piece).strip()
-        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-        if text and re.search(r"\w", text):
-            claims.append(Claim(text, markers))
-        elif markers and claims:
-            prev = claims[-1]
-            claims[-1] = Claim(prev.text, prev.markers + markers)
-    return claims
-
-
-def _numbers_in(s: str) -> tuple[int, ...]:
-    return tuple(int(n) for n in re.findall(r"\d+", s))
 
 
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(NUMBER_WORDS)}
@@ -100,7 +65,7 @@ def support(claim: str, passage_text: str, question: str = "", context: str = ""
     search query rewritten from earlier turns): its names and numbers may be repeated, but repeating
     it is not an answer to the new question. A date in the passage (2022-12-29) also supports the
     same date written out (29 December 2022)."""
-    passage_text = _with_dates_written_out(passage_text)
+    passage_text = with_dates_written_out(passage_text)
     given = _canon(terms(question, parts=False))
     said = given | _canon(terms(context, parts=False))
     pterms = _canon(terms(passage_text, parts=False))
@@ -143,41 +108,15 @@ def _says_in_order(claim_terms: list[str], passage_text: str) -> bool:
     return False
 
 
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-
-
 def _predates(passage_text: str, question: str) -> bool:
     """The passage is dated (its article's date, an ISO date) and every year it names is earlier than
     the years the question asks about: "What did he say in 2024?" cannot be answered from an article
     of 2022 that does not mention 2024, however well its words match."""
     asked = {int(y) for y in YEAR.findall(question)}
-    if not asked or not _ISO_DATE.search(passage_text):
+    if not asked or not ISO_DATE.search(passage_text):
         return False
     named = {int(y) for y in YEAR.findall(passage_text)}
     return not (asked & named) and max(named) < min(asked)
-
-
-def _written_out(m: re.Match[str]) -> str | None:
-    """An ISO date written out ("29 December 2022"); None when it is no calendar date."""
-    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
-    if not 1 <= month <= 12 or not 1 <= day <= 31:
-        return None
-    return f"{day} {MONTHS[month - 1]} {year}"
-
-
-def _with_dates_written_out(text: str) -> str:
-    """The text with each ISO date followed by the same date written out."""
-
-    def both(m: re.Match[str]) -> str:
-        written = _written_out(m)
-        return f"{m.group(0)} ({written})" if written else m.group(0)
-
-    return _ISO_DATE.sub(both, text)
-
-
-def _dates_written_out(text: str) -> str:
-    """The text with each ISO date replaced by the same date written out."""
-    return _ISO_DATE.sub(lambda m: _written_out(m) or m.group(0), text)
 
 
 _TITLES = frozenset("mr mrs ms dr prof sir gen col lt sgt president minister".split())
@@ -290,7 +229,7 @@ def added_names(claim: str, question: str, context: str = "") -> set[str]:
 
 def _facts_in(facts: set[str], passage_text: str) -> set[str]:
     """Which of the facts the passage holds (a date it gives in ISO form counts written out too)."""
-    text = _with_dates_written_out(passage_text)
+    text = with_dates_written_out(passage_text)
     numbers = _numbers(text)
     words = _canon(terms(text, parts=False))
     return {f for f in facts if f in numbers or has_term(f, words)}
@@ -306,7 +245,7 @@ def _rewrites(claim: str, asked: set[str]) -> list[tuple[str, str]]:
     models add a year the passage does not state ("on 3 July, 2022"): without the years the user did
     not give, the claim may hold. They also write a date in ISO form ("2022-02-24") that the passage
     writes out ("24 February"), which then may need its year removed too."""
-    spelled = _dates_written_out(claim)  # years are cut from written-out dates, never from inside ISO ones
+    spelled = dates_written_out(claim)  # years are cut from written-out dates, never from inside ISO ones
     trimmed = _without_years(spelled, keep=asked)
     found: list[tuple[str, str]] = []
     if spelled != claim:
@@ -348,50 +287,3 @@ def _render(
 
 def _citation(number: int, p: Passage) -> Citation:
     return Citation(number, p.source, p.start, p.end, p.text, p.title, p.date)
-
-
-def answers_question_type(question: str, answer: str, context: str = "") -> bool:
-    """A cheap check that the answer is the kind of thing asked for: a name that neither the question
-    nor the conversation (`context`) already holds for "who", a number for "how many", a time for
-    "when" (for these two, only what the answer adds to the question counts, and a designation such as
-    "S-300" is neither). Other questions pass."""
-    plain = MARKER.sub("", answer)
-    kind = asked_kind(question)
-    if kind == "name":
-        if _UNNAMED_SUBJECT.match(plain):
-            return False  # "He was a cast member ... and voiced Woodhouse": about someone it never names
-        known = {w.lower() for w in re.findall(r"\w+", f"{question} {context}")} | _OPENERS
-        # A run of capitalised words ending in a place word ("Ivanovo District") names a place, not a who.
-        runs = [run.split() for run in _CAPITALISED_RUN.findall(plain)]
-        names = [w for run in runs if run[-1].lower() not in PLACE_WORDS for w in run if not _known(w, known)]
-        return bool(names or re.search(r"\b(nobody|no one)\b", plain, re.I))
-    if kind is not None:
-        # Only what the answer adds to the question counts, and a designation is not a quantity or a
-        # time: "The S-300 came down in Gorbakha" does not answer "How far is it?". (Earlier turns
-        # may hold the answer: "69 fired, 54 shot down", then "How many were shot down?")
-        known = {w.lower() for w in _TOKEN.findall(question)}
-        added = " ".join(w for w in _TOKEN.findall(plain) if w.lower() not in known and not _DESIGNATION.match(w))
-        # A number or time asked in a unit must be given in it: "10 a.m. local time" does not answer
-        # "What time was it in GMT?".
-        unit = asked_unit(question)
-        return holds_kind(kind, added) and (not unit or holds_unit(unit, plain))
-    return True
-
-
-def _known(word: str, known: set[str]) -> bool:
-    """Whether a capitalised word is made of known words, split as they were ("Soviet-era", "S-300"),
-    without a possessive ("Ukraine’s")."""
-    return all(part in known for part in re.findall(r"\w+", re.sub(r"['’]s?$", "", word).lower()))
-
-
-# An answer whose subject is a bare personal pronoun, unless the pronoun is only the subject of a
-# name ("She is Maria Keller ..."): a sentence copied from a passage whose person is named elsewhere.
-_UNNAMED_SUBJECT = re.compile(rf"^\s*(?i:{PERSON_PRONOUNS})\b(?!\s+(?:is|was|are|were)\s+[A-Z])")
-_TOKEN = re.compile(r"[\w’'.:-]*\w")
-_DESIGNATION = re.compile(r"^[A-Za-z]+-\d+\w*$")  # S-300, MiG-29, COVID-19
-
-
-_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w’'-]*(?:\s+[A-Z][\w’'-]*)*")
-_OPENERS = frozenset(
-    "the a an it its this that these those they he she his her there according in on at yes no i we".split()
-)

@@ -13,7 +13,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from rag.cite import Claim, parse_claims, verify
+from rag.cite import verify
+from rag.claims import Claim, parse_claims
 from rag.rerank import ScoredSentence, to_passages
 from rag.types import Citation, Passage
 from rag.verify import Checked

@@ -120,3 +120,29 @@ def _push(text: str, a: int, b: int, spans: list[tuple[int, int]]) -> None:
         b -= 1
     if b > a:
         spans.append((a, b))
+
+
+ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+
+
+def _written_out(m: re.Match[str]) -> str | None:
+    """An ISO date written out ("29 December 2022"); None when it is no calendar date."""
+    year, month, day = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not 1 <= month <= 12 or not 1 <= day <= 31:
+        return None
+    return f"{day} {MONTHS[month - 1]} {year}"
+
+
+def with_dates_written_out(text: str) -> str:
+    """The text with each ISO date followed by the same date written out."""
+
+    def both(m: re.Match[str]) -> str:
+        written = _written_out(m)
+        return f"{m.group(0)} ({written})" if written else m.group(0)
+
+    return ISO_DATE.sub(both, text)
+
+
+def dates_written_out(text: str) -> str:
+    """The text with each ISO date replaced by the same date written out."""
+    return ISO_DATE.sub(lambda m: _written_out(m) or m.group(0), text)

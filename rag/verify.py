@@ -14,7 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from rag.cite import answers_question_type, verify
+from rag.answer_type import answers_question_type
+from rag.cite import verify
 from rag.polarity import denies_itself
 from rag.question import Question
 from rag.read import Quote

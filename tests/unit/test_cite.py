@@ -6,8 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answer_type import asked_unit
-from rag.cite import Claim, answers_question_type, parse_claims, support, verify
+from rag.answer_type import answers_question_type, asked_unit
+from rag.cite import support, verify
+from rag.claims import Claim, parse_claims
 from rag.types import Passage
 
 P = [

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.disagree import Disagreement, find_disagreements, phrase
+from rag.annotate import phrase
+from rag.disagree import Disagreement, find_disagreements
 from rag.question import parse_question
 from rag.types import Passage, ShortAnswer
 from rag.values import compare_names, dates, numbers, spelled_alike
