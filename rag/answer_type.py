@@ -98,6 +98,11 @@ def asked_kind(question: str) -> Kind | None:
     return None
 
 
+def holds_asked(kind: Kind | None, text: str) -> bool:
+    """The text holds the number or time a question asks for (names are not judged here)."""
+    return kind in ("number", "time") and holds_kind(kind, text)
+
+
 def holds_kind(kind: Kind, text: str) -> bool:
     """Whether the text holds a number (for "number") or a time expression (for "time"). Names are
     judged by the caller, which knows what the conversation already named."""

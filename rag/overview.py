@@ -15,7 +15,8 @@ from dataclasses import replace
 
 from rag.cite import verify
 from rag.claims import Claim, parse_claims
-from rag.rerank import ScoredSentence, to_passages
+from rag.passages import to_passages
+from rag.rerank import ScoredSentence
 from rag.types import Citation, Passage
 from rag.verify import Checked
 

@@ -25,9 +25,10 @@ from rag.extract import NOT_FOUND
 from rag.generate import Extractor, Generator, Message
 from rag.guard import clean_question, is_instruction_attack
 from rag.overview import check_overview, cover
+from rag.passages import to_passages
 from rag.question import Question, parse_question
 from rag.read import quote, read, reader_messages, said_again
-from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence, to_passages
+from rag.rerank import ScoredSentence, SentenceSelector, rank_by_best_sentence
 from rag.retrieve import Retriever
 from rag.rewrite import ContextRewriter, Rewriter, Turn
 from rag.types import Answer, Citation, Hit, Passage, ShortAnswer, Step, Timings

@@ -14,7 +14,8 @@ import pytest
 from index.types import Chunk, content_hash
 from rag.config import Settings
 from rag.factory import build_pipeline, open_store, run_index
-from rag.rerank import ScoredSentence, to_passages
+from rag.passages import to_passages
+from rag.rerank import ScoredSentence
 from rag.retrieve import HybridRetriever, Snapshot, SnapshotSource
 from tests.fakes import FakeGenerator, HashEmbedder
 
@@ -331,7 +332,7 @@ def test_a_closing_quote_mark_stays_in_its_sentence():
 def test_the_follower_is_the_sentence_exactly_after_the_white_space_between_them():
     from dataclasses import replace
 
-    from rag.rerank import _follower
+    from rag.passages import _follower
 
     first, second = _sentences("a.txt", S300, [0.9, 0.2])
     assert _follower(replace(first, space_after=" "), [replace(first, space_after=" "), second]) == second
