@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import chat_loop, show_answer
 from rag.config import Settings
 from rag.factory import build_pipeline, run_index
 from rag.generate import GeneratorError, Message
 from rag.pipeline import Pipeline
+from rag.terminal import chat_loop, show_answer
 from tests.fakes import FailingGenerator, FakeGenerator, HashEmbedder
 
 ANSWER = "Belarus summoned the ambassador [1]."
