@@ -18,7 +18,7 @@ from rag.claims import Claim, parse_claims
 from rag.passages import to_passages
 from rag.rerank import ScoredSentence
 from rag.types import Citation, Passage
-from rag.verify import Checked
+from rag.verify import Checked, best_cited, dropped_note
 
 
 def cover(sentences: Sequence[ScoredSentence], n: int, floor: float) -> list[Passage]:
@@ -50,11 +50,10 @@ def check_overview(
     if kept.citations:  # always rewritten: `complete` also drops sentences said twice
         reply = complete(kept.text, kept.citations, passages, fill_to)
     checked = verify(reply, passages, min_support)
-    dropped = f"; dropped unsupported: {' | '.join(checked.dropped)[:200]}" if checked.dropped else ""
+    dropped = dropped_note(checked.dropped)
     if not checked.citations:
         return Checked("", (), "no sentence supported", f"no sentence of the overview is supported{dropped}")
-    spans = {(c.source, c.start) for c in checked.citations}
-    best = max((p.score for p in passages if (p.source, p.start) in spans), default=0.0)
+    best = best_cited(checked.citations, passages)
     if best < min_cited_score:
         return Checked(
             "", (), "weak evidence", f"the passages the overview cites score {best:.2f}, below {min_cited_score:.2f}"

@@ -44,11 +44,10 @@ def check_answer(
     refused: on the dev halves of the suite's external sets, the passages that right answers cite
     scored a median 0.72, those of wrong answers 0.56, those of answers to unanswerable questions 0.43."""
     checked = verify(reply, passages, min_support, question=question.text, context=context)
-    dropped = f"; dropped unsupported: {' | '.join(checked.dropped)[:200]}" if checked.dropped else ""
+    dropped = dropped_note(checked.dropped)
     if not checked.citations:
         return Checked("", (), "no claim supported", f"no claim of the answer is supported by the passages{dropped}")
-    spans = {(c.source, c.start) for c in checked.citations}
-    best = max((p.score for p in passages if (p.source, p.start) in spans), default=0.0)
+    best = best_cited(checked.citations, passages)
     if best < min_cited_score:
         why = f"the passage the answer cites scores {best:.2f} as evidence, below {min_cited_score:.2f}"
         return Checked("", (), "weak evidence", why)
@@ -61,6 +60,17 @@ def check_answer(
     notes = "; ".join(checked.notes)
     outcome = f"{len(checked.citations)} citation(s) verified{dropped}{'; ' + notes if notes else ''}"
     return Checked(checked.text, checked.citations, outcome)
+
+
+def dropped_note(dropped: Sequence[str]) -> str:
+    """What verification dropped, for the trace ("" when nothing)."""
+    return f"; dropped unsupported: {' | '.join(dropped)[:200]}" if dropped else ""
+
+
+def best_cited(citations: Sequence[Citation], passages: Sequence[Passage]) -> float:
+    """The best evidence score among the passages the citations point at."""
+    spans = {(c.source, c.start) for c in citations}
+    return max((p.score for p in passages if (p.source, p.start) in spans), default=0.0)
 
 
 def echoes(question: Question, quote: Quote, context: str = "") -> bool:
