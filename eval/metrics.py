@@ -111,9 +111,11 @@ def score_retrieval(retrieved: Sequence[Span], item: GoldItem, k: int) -> dict[s
 
 
 def proves(span: Span, item: GoldItem) -> bool:
-    """The cited passage holds the gold evidence or an accepted answer (whole words): strict."""
+    """The cited passage holds the gold evidence or an accepted answer (whole words): strict. For an
+    overview, an accepted answer is any alternative of one of its facts."""
+    answers = [alt for a in item.answers for alt in a.split(" | ")] if item.kind == "overview" else item.answers
     return holds_evidence(span.text, item.evidence) or any(
-        contains_words(span.text, a) for a in item.answers if normalize_answer(a) not in _POLAR
+        contains_words(span.text, a) for a in answers if normalize_answer(a) not in _POLAR
     )
 
 

@@ -371,3 +371,11 @@ def test_a_gold_kind_must_be_known(tmp_path: Path):
     bad.write_text(json.dumps({**record, "answerable": True, "kind": "essay"}) + "\n")
     with pytest.raises(GoldError, match="kind"):
         load_gold(bad)
+
+
+def test_an_overview_citation_proves_a_fact_when_it_holds_one_of_its_alternatives():
+    from eval.metrics import proves
+
+    item = GoldItem("o", "What happened?", (), ("dam burst | dam broke",), (), (), True, kind="overview")
+    assert proves(Span("a.txt", "The dam broke at dawn."), item)
+    assert not proves(Span("a.txt", "Schools stay closed."), item)
