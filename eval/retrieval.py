@@ -21,8 +21,9 @@ from eval.harness import DEFAULT_GOLD, HIT_K
 from eval.metrics import Span, is_evidence_hit, score_retrieval
 from rag.config import Settings
 from rag.factory import build_embedder, open_store
+from rag.passages import to_passages
 from rag.pipeline import gather_evidence
-from rag.rerank import SentenceSelector, to_passages
+from rag.rerank import SentenceSelector
 from rag.retrieve import HybridRetriever, SnapshotSource
 
 
