@@ -172,8 +172,7 @@ def ask(pipeline: Any, spy: TimedGenerator, retriever: TimedRetriever, qid: str,
 
 def bench_model(model: str, store: Path, embedder: Any, questions: Sequence[tuple[str, str]]) -> dict[str, Any]:
     from rag.config import Settings
-    from rag.factory import build_pipeline
-    from rag.generate import build_generator
+    from rag.factory import build_generator, build_pipeline
 
     settings = Settings(store=store, collection="bench", llm_model=model)
     t = time.perf_counter()

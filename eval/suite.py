@@ -120,8 +120,7 @@ def run_suite(
     embedder: Embedder | None = None,
     generator: Generator | None = None,
 ) -> int:
-    from rag.factory import build_embedder
-    from rag.generate import build_generator
+    from rag.factory import build_embedder, build_generator
 
     try:
         sets = load_suite(Path(args.suite))
