@@ -2,7 +2,9 @@
 
 The short answer sits in a slot of its cited sentence: the common words around it ("near the village
 of ___", "killed ___ people", "collapsed on ___"; other names and numbers are values, not slot). A
-sentence of a passage from another source file disagrees when it is about the same thing (it holds
+sentence of a passage from another source file disagrees when its article tells the same story (its
+shown passages hold half the question's words that the answer's article holds), it is about the same
+thing (it holds
 the names the question gives that the cited sentence holds, and half its other question words) and
 holds, in the same slot (its nearest word on one side, the question's words next to it, the same
 preposition before it, two matches in all), a value of the answer's kind (name, number, date) that is
@@ -110,9 +112,12 @@ def find_disagreements(
     shared = {v.key for v in values(answer.kind, home.text, *sentence, sentence_start=sentence[0])}
     shared |= {v.key for v in values(answer.kind, question.text, sentence_start=0, years=True)}
     by_source: dict[str, list[_Found]] = {}
+    story = _told(asked, passages, short.source)
     for p in passages:
         if p.source == short.source:
             continue  # an article repeating itself is no disagreement
+        if len(_told(story, passages, p.source)) < _MIN_ANCHORS * len(story):
+            continue  # another story: its shown passages hold few of the question's words the answer's hold
         for a, b in sentence_spans(p.text):
             text = p.text[a:b]
             if not all(_says(text, n) for n in names) or not _about(anchors, names, text):
@@ -121,6 +126,14 @@ def find_disagreements(
             if found is not None:
                 by_source.setdefault(p.source, []).append(found)
     return tuple(_disagreement(answer, short, home, fs) for fs in by_source.values() if _disagrees(answer, fs))
+
+
+def _told(words: Sequence[str], passages: Sequence[Passage], source: str) -> list[str]:
+    """The words (question terms) that the shown passages of one article hold: what the article is
+    about, as far as the question goes. "narrated" alone does not make "The show, narrated by Future
+    Ted, ..." the story of "the Vietnam documentary on PBS"."""
+    held = {t for p in passages if p.source == source for t in terms(p.text, parts=False)}
+    return [w for w in words if has_term(w, held)]
 
 
 def _named_by_question(question: Question, text: str, sentence: tuple[int, int], answer: Value) -> list[str]:

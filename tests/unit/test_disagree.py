@@ -243,3 +243,14 @@ def test_the_phrase_names_the_answers_own_value_not_its_whole_short_answer():
     assert phrase(short(passage("bridge_a.txt", 1, 0), "54 people"), 1, tolls) == (
         "The sources differ: 54 people [1]; another article says 61 people [2]."
     )
+
+
+def test_another_story_sharing_only_the_slot_is_no_disagreement():
+    from rag.types import Passage as P
+
+    doc = "The Harbour War is a ten-part documentary series on public television. It is narrated by Ada Lind."
+    show = "The sitcom, narrated by Future Bo, tells the story of how Bo met his wife."
+    cited = P(1, "doc.txt", 0, len(doc), doc, 1.0)
+    other = P(2, "show.txt", 0, len(show), show, 0.9)
+    question = parse_question("who is narrating the harbour war documentary on public television?")
+    assert find_disagreements(question, short(cited, "Ada Lind"), cited, (cited, other)) == ()
