@@ -25,30 +25,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from rag.answer_type import Kind
 from rag.question import Question
 from rag.text import STOPWORDS, WORD, has_term, sentence_spans, terms
-from rag.types import Passage, ShortAnswer
+from rag.types import Disagreement, DisagreementKind, Passage, ShortAnswer
 from rag.values import Key, Value, comparable, compare_names, same_value, values
-
-DisagreementKind = Literal["spelling", "value"]
-
-
-@dataclass(frozen=True)
-class Disagreement:
-    """Another source's value for what was asked, as an exact span of its file (`text ==
-    file[start:end]`), from the passage numbered `number`."""
-
-    number: int
-    source: str
-    start: int
-    end: int
-    text: str
-    kind: DisagreementKind  # "spelling": the answer's name written differently; "value": another value
-    ours: str = ""  # the answer's own value, as its article writes it ("Gorbakha" to this "Harbacha")
-
 
 # Chosen by hand, not measured (there is no dev set of disagreements yet); strict on purpose.
 _NEAR = 3  # content words read on each side of the answer: its slot

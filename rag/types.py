@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from index.types import Chunk
 
@@ -74,6 +75,23 @@ class ShortAnswer:
     source: str
     start: int
     end: int
+
+
+DisagreementKind = Literal["spelling", "value"]
+
+
+@dataclass(frozen=True)
+class Disagreement:
+    """Another source's value for what was asked, as an exact span of its file (`text ==
+    file[start:end]`), from the passage numbered `number`."""
+
+    number: int
+    source: str
+    start: int
+    end: int
+    text: str
+    kind: DisagreementKind  # "spelling": the answer's name written differently; "value": another value
+    ours: str = ""  # the answer's own value, as its article writes it ("Gorbakha" to this "Harbacha")
 
 
 @dataclass(frozen=True)
