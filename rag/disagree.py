@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.answer_type import Kind
+from rag.guard import gives_instructions
 from rag.question import Question
 from rag.text import STOPWORDS, WORD, has_term, sentence_spans, terms
 from rag.types import Disagreement, DisagreementKind, Passage, ShortAnswer
@@ -99,6 +100,8 @@ def find_disagreements(
     for p in passages:
         if p.source == short.source:
             continue  # an article repeating itself is no disagreement
+        if gives_instructions(p.text):
+            continue  # text that tells the assistant what to say reports nothing
         if len(_told(story, passages, p.source)) < _MIN_ANCHORS * len(story):
             continue  # another story: its shown passages hold few of the question's words the answer's hold
         for a, b in sentence_spans(p.text):
