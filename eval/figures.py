@@ -32,6 +32,7 @@ AREAS = [
             ("citation_precision_source", "(gold source)"),
         ],
     ),
+    ("Overviews and disagreements", [("facts_held", "overview facts held"), ("both_sides", "both sides named")]),
     ("Retrieval", [("hit@5", "hit@5"), ("mrr", "MRR")]),
     (
         "Speed and cost",
@@ -62,6 +63,8 @@ def tables(suite: dict[str, Any]) -> str:
         out.append("| set | half | records | " + " | ".join(h for _, h in cols) + " |")
         out.append("|---|---|---|" + "---|" * len(cols))
         for s in sets:
+            if not any(s["metrics"].get(k) is not None for k, _ in cols):
+                continue  # a set this area says nothing about
             for half, m in halves(s):
                 cells = " | ".join(_fmt(m.get(k)) for k, _ in cols)
                 out.append(f"| {s['set']} | {half} | {m.get('records')} | {cells} |")

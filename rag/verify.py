@@ -98,7 +98,10 @@ def short_span(question: Question, answer: str, cited: Sequence[Passage], contex
                 if not any(terms(w, parts=False) for w in part):
                     continue  # function words only
                 for p in cited:
-                    m = re.search(r"(?<!\w)" + r"\W{1,3}".join(map(_pattern, part)) + r"(?!\w)", p.text, re.I)
+                    # Whole words, and a whole number: "4" is not found in "4,200".
+                    m = re.search(
+                        r"(?<!\w)(?<!\d[,.])" + r"\W{1,3}".join(map(_pattern, part)) + r"(?!\w|[,.]\d)", p.text, re.I
+                    )
                     if m:
                         return ShortAnswer(m.group(), p.source, p.start + m.start(), p.start + m.end())
     return None
@@ -118,6 +121,9 @@ def _runs(text: str, said: set[str]) -> list[list[str]]:
     for m in WORD.finditer(text):
         word, gap = m.group(), text[last_end : m.start()]
         last_end = m.end()
+        if gap in {",", "."} and current and current[-1].replace(",", "").isdigit() and re.fullmatch(r"\d{3}", word):
+            current[-1] += gap + word  # a digit group: "4,200" is one number, not "4" and "200"
+            continue
         word_terms = terms(word, parts=False)
         known = word.lower() in _DISCOURSE or (bool(word_terms) and all(has_term(t, said) for t in word_terms))
         if known or re.search(r"[,;:()\[\]\"“”]|\.\s", gap):

@@ -100,3 +100,17 @@ def test_an_answer_citing_weak_evidence_is_refused():
     weak = check_answer(q, "The ambassador was summoned on Thursday [1].", p, "", 0.5, min_cited_score=0.40)
     assert "0.35" in weak.problem and "below 0.40" in weak.problem
     assert not check_answer(q, "The ambassador was summoned on Thursday [1].", p, "", 0.5, 0.30).problem
+
+
+def test_a_number_with_digit_groups_is_one_short_answer():
+    from rag.question import parse_question
+    from rag.types import Passage
+    from rag.verify import short_span
+
+    text = "At least three people were killed, and 4,200 people were evacuated from low-lying districts."
+    cited = [Passage(1, "a.txt", 0, len(text), text, 1.0)]
+    short = short_span(parse_question("How many people were evacuated?"), "4,200 were evacuated [1].", cited)
+    assert short is not None and short.text == "4,200"
+    other = "Some 14,200 people fled."
+    found = short_span(parse_question("How many fled?"), "4 people fled [1].", [Passage(1, "b.txt", 0, 24, other, 1.0)])
+    assert found is None or "4" not in found.text  # "4" is not found inside "14,200"
