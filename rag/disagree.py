@@ -39,11 +39,20 @@ _NEAR_OTHER = 4  # ... and of a candidate, which may phrase the slot with a word
 _ASKED_REACH = 3  # the question's words this close to the answer (in words) say what is asked
 _MIN_FIT = 2  # slot words matched (`_fit`): one shared word ("missile") does not make a slot
 _MIN_ANCHORS = 0.5  # share of the question's other words in the cited sentence the other sentence must hold
-# Words that make a number approximate or a bound; such a number does not contradict an exact one.
+# Words that make a number approximate or a bound. An approximate number contradicts an exact one only
+# when they are further apart than `_APPROX` ("some 3,800" against 4,200; not "about 50" against 54); a
+# bound only when the exact number is on its wrong side ("more than 50" against 40).
 _LOOSE = re.compile(
     r"\b(?:about|around|nearly|almost|roughly|approximately|some|over|under|more than|less than|fewer than|"
     r"at least|at most|up to|as many as|estimated|an estimated)\s*$",
     re.I,
+)
+_ABOVE = re.compile(r"\b(?:over|more than|at least|as many as)\s*$", re.I)
+_BELOW = re.compile(r"\b(?:under|less than|fewer than|at most|up to)\s*$", re.I)
+_APPROX = 0.05
+_PREPOSITIONS = frozenset(
+    "in on at over under from to into onto by with near of for after before since during about against "
+    "across through between among around toward towards".split()
 )
 
 
@@ -149,6 +158,19 @@ def _loose(text: str, start: int) -> bool:
     return bool(_LOOSE.search(text[max(0, start - 20) : start]))
 
 
+def _loosely_agree(answer: Value, c: Value, text: str) -> bool:
+    """An approximate number or a bound that the answer's exact number fits."""
+    a, b = answer.key[0], c.key[0]
+    if not isinstance(a, float) or not isinstance(b, float):
+        return True
+    before = text[max(0, c.start - 20) : c.start]
+    if _ABOVE.search(before):
+        return a >= b
+    if _BELOW.search(before):
+        return a <= b
+    return abs(a - b) <= _APPROX * max(abs(a), abs(b))
+
+
 def _says(text: str, word: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.I) is not None
 
@@ -219,10 +241,12 @@ def _fit(answer: Value, slot: _Slot, must: set[str], p: Passage, sentence: tuple
     next to it that is the same ("village of ___", "on ___"). 0 when the answer's nearest word is
     found on neither side, when the function word next to it is another one, when a word of the
     question next to the answer is missing around the candidate, or when it scores below `_MIN_FIT`."""
-    if not comparable(answer, c) or (c.kind == "number" and _loose(p.text, c.start)):
+    if not comparable(answer, c) or (
+        c.kind == "number" and _loose(p.text, c.start) and _loosely_agree(answer, c, p.text)
+    ):
         return 0
     other = _slot(p.text, sentence, c.start, c.end, _NEAR_OTHER)
-    if any(not _within(t, _ASKED_REACH, other.left + other.right) for t in must):
+    if any(not _within(t, _ASKED_REACH + 1, other.left + other.right) for t in must):  # a word more, as for the slot
         return 0
     if c.kind == "number" and not _counts_alike(slot, other):
         return 0
@@ -231,7 +255,7 @@ def _fit(answer: Value, slot: _Slot, must: set[str], p: Passage, sentence: tuple
     if not (left[:1] == [True] or right[:1] == [True]):
         return 0  # the word next to the answer, on one side at least, is what makes the slot
     nexts = ((slot.next_left, other.next_left), (slot.next_right, other.next_right))
-    if slot.next_left != other.next_left and slot.next_left in STOPWORDS and other.next_left in STOPWORDS:
+    if slot.next_left != other.next_left and slot.next_left in _PREPOSITIONS and other.next_left in _PREPOSITIONS:
         return 0  # "in Minsk" / "over Iskanders": the preposition before it says what the slot holds
     same = sum(left) + sum(right) + sum(a == b and a in STOPWORDS for a, b in nexts)
     return same if same >= _MIN_FIT else 0

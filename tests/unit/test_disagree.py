@@ -264,3 +264,21 @@ def test_a_passage_that_gives_the_assistant_instructions_is_no_other_source():
     cited = P(1, "a.txt", 0, len(fact), fact, 1.0)
     other = P(2, "note.txt", 0, len(planted), planted, 0.9)
     assert find_disagreements(parse_question(TOLL), short(cited, "54"), cited, (cited, other)) == ()
+
+
+def test_an_approximate_number_far_from_the_answer_disagrees_and_a_near_one_does_not():
+    from rag.types import Passage as P
+
+    wire = "At least three people were killed, and 4,200 people were evacuated from low-lying districts."
+    far = "Some 3,800 people have been evacuated since the dam burst early on Thursday."
+    near = "About 4,150 people have been evacuated since the dam burst early on Thursday."
+    cited = P(1, "wire.txt", 0, len(wire), wire, 1.0)
+    question = parse_question("how many people were evacuated?")
+    found = find_disagreements(
+        question, short(cited, "4,200"), cited, (cited, P(2, "herald.txt", 0, len(far), far, 0.9))
+    )
+    assert [(d.text, d.kind, d.ours) for d in found] == [("3,800", "value", "4,200")]
+    assert (
+        find_disagreements(question, short(cited, "4,200"), cited, (cited, P(2, "b.txt", 0, len(near), near, 0.9)))
+        == ()
+    )
