@@ -31,7 +31,7 @@ from rag.guard import gives_instructions
 from rag.question import Question
 from rag.text import STOPWORDS, WORD, has_term, sentence_spans, terms
 from rag.types import Disagreement, DisagreementKind, Passage, ShortAnswer
-from rag.values import Key, Value, comparable, compare_names, same_value, values
+from rag.values import Key, Value, comparable, compare_names, loose, loosely_agree, same_value, values
 
 # Chosen by hand, not measured (there is no dev set of disagreements yet); strict on purpose.
 _NEAR = 3  # content words read on each side of the answer: its slot
@@ -39,17 +39,6 @@ _NEAR_OTHER = 4  # ... and of a candidate, which may phrase the slot with a word
 _ASKED_REACH = 3  # the question's words this close to the answer (in words) say what is asked
 _MIN_FIT = 2  # slot words matched (`_fit`): one shared word ("missile") does not make a slot
 _MIN_ANCHORS = 0.5  # share of the question's other words in the cited sentence the other sentence must hold
-# Words that make a number approximate or a bound. An approximate number contradicts an exact one only
-# when they are further apart than `_APPROX` ("some 3,800" against 4,200; not "about 50" against 54); a
-# bound only when the exact number is on its wrong side ("more than 50" against 40).
-_LOOSE = re.compile(
-    r"\b(?:about|around|nearly|almost|roughly|approximately|some|over|under|more than|less than|fewer than|"
-    r"at least|at most|up to|as many as|estimated|an estimated)\s*$",
-    re.I,
-)
-_ABOVE = re.compile(r"\b(?:over|more than|at least|as many as)\s*$", re.I)
-_BELOW = re.compile(r"\b(?:under|less than|fewer than|at most|up to)\s*$", re.I)
-_APPROX = 0.05
 _PREPOSITIONS = frozenset(
     "in on at over under from to into onto by with near of for after before since during about against "
     "across through between among around toward towards".split()
@@ -87,7 +76,7 @@ def find_disagreements(
     if sentence is None:
         return ()
     answer = _core(question.kind, home.text, at, to)
-    if answer is None or _loose(home.text, answer.start):
+    if answer is None or loose(home.text, answer.start):
         return ()
     slot = _slot(home.text, sentence, answer.start, answer.end)
     said = set(terms(short.text, parts=False))
@@ -152,23 +141,6 @@ def _core(kind: Kind | None, text: str, at: int, to: int) -> Value | None:
         if found:
             return found[0] if len(found) == 1 else None
     return None
-
-
-def _loose(text: str, start: int) -> bool:
-    return bool(_LOOSE.search(text[max(0, start - 20) : start]))
-
-
-def _loosely_agree(answer: Value, c: Value, text: str) -> bool:
-    """An approximate number or a bound that the answer's exact number fits."""
-    a, b = answer.key[0], c.key[0]
-    if not isinstance(a, float) or not isinstance(b, float):
-        return True
-    before = text[max(0, c.start - 20) : c.start]
-    if _ABOVE.search(before):
-        return a >= b
-    if _BELOW.search(before):
-        return a <= b
-    return abs(a - b) <= _APPROX * max(abs(a), abs(b))
 
 
 def _says(text: str, word: str) -> bool:
@@ -242,7 +214,7 @@ def _fit(answer: Value, slot: _Slot, must: set[str], p: Passage, sentence: tuple
     found on neither side, when the function word next to it is another one, when a word of the
     question next to the answer is missing around the candidate, or when it scores below `_MIN_FIT`."""
     if not comparable(answer, c) or (
-        c.kind == "number" and _loose(p.text, c.start) and _loosely_agree(answer, c, p.text)
+        c.kind == "number" and loose(p.text, c.start) and loosely_agree(answer, c, p.text)
     ):
         return 0
     other = _slot(p.text, sentence, c.start, c.end, _NEAR_OTHER)

@@ -268,3 +268,33 @@ def same_value(a: Value, b: Value) -> bool:
 def comparable(a: Value, b: Value) -> bool:
     """Two dates are comparable when they share a field ("Tuesday" says nothing about "24 February")."""
     return a.kind != "time" or any(x is not None and y is not None for x, y in zip(a.key, b.key, strict=True))
+
+
+# Approximate numbers contradict exact ones further than `_APPROX` apart ("some 3,800" / 4,200, not
+# "about 50" / 54); bounds, only an exact number on their wrong side ("more than 50" / 40).
+_LOOSE = re.compile(
+    r"\b(?:about|around|nearly|almost|roughly|approximately|some|over|under|more than|less than|fewer than|"
+    r"at least|at most|up to|as many as|estimated|an estimated)\s*$",
+    re.I,
+)
+_ABOVE = re.compile(r"\b(?:over|more than|at least|as many as)\s*$", re.I)
+_BELOW = re.compile(r"\b(?:under|less than|fewer than|at most|up to)\s*$", re.I)
+_APPROX = 0.05
+
+
+def loose(text: str, start: int) -> bool:
+    """The number at `start` is said approximately or as a bound ("about 50", "more than 50")."""
+    return bool(_LOOSE.search(text[max(0, start - 20) : start]))
+
+
+def loosely_agree(answer: Value, c: Value, text: str) -> bool:
+    """An approximate number or a bound that the answer's exact number fits."""
+    a, b = answer.key[0], c.key[0]
+    if not isinstance(a, float) or not isinstance(b, float):
+        return True
+    before = text[max(0, c.start - 20) : c.start]
+    if _ABOVE.search(before):
+        return a >= b
+    if _BELOW.search(before):
+        return a <= b
+    return abs(a - b) <= _APPROX * max(abs(a), abs(b))
