@@ -102,3 +102,21 @@ def test_ask_writes_the_verified_answer_and_shows_a_terminal_the_draft_it_erases
     draft, erased, rest = tty.getvalue().partition("\x1b[J")
     assert "Belarus summoned the ambassador [1]." in draft and erased and rest == ""
     assert out.getvalue().startswith("Belarus summoned the ambassador")
+
+
+def test_the_terminal_shows_each_citations_title_and_date():
+    from rag.terminal import render_answer
+    from rag.types import Answer, Citation
+
+    answer = Answer(
+        "When?",
+        "On Thursday [1]. Belarus said so [2].",
+        False,
+        citations=(
+            Citation(1, "003.txt", 0, 10, "date 2022-12-29 Belarus said Thursday", "", "2022-12-29"),
+            Citation(2, "004.txt", 5, 20, "Belarus deploys Iskander missiles", "Belarus deploys Iskander missiles", ""),
+        ),
+    )
+    text = render_answer(answer)
+    assert "[1] 2022-12-29, 003.txt, characters 0-10:" in text
+    assert "[2] “Belarus deploys Iskander missiles”, 004.txt, characters 5-20:" in text
